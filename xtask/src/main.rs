@@ -1,0 +1,249 @@
+//! Developer commands: `cargo xtask up | test | bench signing`.
+//!
+//! xtask depends on nothing of ours (and no C libraries), so it builds on a fresh machine before
+//! `test` has installed the system packages the workspace needs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+
+/// Debian packages the build and the tests need: C libraries for -sys crates and the
+/// independent validators of `shared/design/oracles.md`.
+const DEBIAN_PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "/usr/bin/pkg-config"),
+    ("libssl-dev", "/usr/include/openssl/ssl.h"),
+    ("openssl", "/usr/bin/openssl"),
+    ("xmlsec1", "/usr/bin/xmlsec1"),
+    ("poppler-utils", "/usr/bin/pdfsig"),
+    ("libnss3-tools", "/usr/bin/certutil"),
+    ("softhsm2", "/usr/bin/softhsm2-util"),
+    ("opensc", "/usr/bin/pkcs11-tool"),
+    ("qpdf", "/usr/bin/qpdf"),
+    (
+        "python3-venv",
+        "/usr/lib/python3/dist-packages/virtualenv/__init__.py",
+    ),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn status(cmd: &mut Command) -> Result<()> {
+    let s = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !s.success() {
+        bail!("{cmd:?} failed ({s})");
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
+}
+
+/// Installs the missing Debian packages (as root), or says which command would.
+fn install_system_packages() -> Result<()> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .iter()
+        .filter(|(name, probe)| {
+            // python3-venv: the interpreter's own venv module may be there without the package.
+            if *name == "python3-venv" {
+                return !python_has_venv();
+            }
+            !Path::new(probe).exists()
+        })
+        .map(|(name, _)| *name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "missing Debian packages; run: sudo apt-get install -y {}",
+            missing.join(" ")
+        );
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    status(Command::new("apt-get").args(["update", "-qq"]))?;
+    status(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn python_has_venv() -> bool {
+    Command::new("python3")
+        .args(["-c", "import venv, ensurepip"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// `.data/venv` with the Python validators, reinstalled when tests/requirements.txt changes.
+fn python_env() -> Result<PathBuf> {
+    let venv = root().join(".data/venv");
+    let requirements = root().join("tests/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)?;
+    let stamp = venv.join(".requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
+        && venv.join("bin/python").exists()
+    {
+        return Ok(venv);
+    }
+    eprintln!(
+        "xtask: preparing the Python validators in {}",
+        venv.display()
+    );
+    status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    status(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+    )?;
+    std::fs::write(stamp, wanted)?;
+    Ok(venv)
+}
+
+fn test() -> Result<()> {
+    install_system_packages()?;
+    let venv = python_env()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let ws = root();
+    status(
+        Command::new(&cargo)
+            .current_dir(&ws)
+            .args(["fmt", "--all", "--check"]),
+    )?;
+    status(Command::new(&cargo).current_dir(&ws).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    let has_nextest = Command::new(&cargo)
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let mut run = Command::new(&cargo);
+    run.current_dir(&ws)
+        .env("SIGNSTASH_VENV", &venv)
+        .env("CI", std::env::var("CI").unwrap_or_else(|_| "true".into()));
+    if has_nextest {
+        run.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        run.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    status(&mut run)?;
+    if has_nextest {
+        // nextest does not run doctests.
+        status(Command::new(&cargo).current_dir(&ws).args([
+            "test",
+            "--workspace",
+            "--doc",
+            "--quiet",
+        ]))?;
+    }
+    Ok(())
+}
+
+fn bench(what: &str) -> Result<()> {
+    match what {
+        "signing" => {
+            install_system_packages()?;
+            let venv = python_env()?;
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            status(
+                Command::new(&cargo)
+                    .current_dir(root())
+                    .env("SIGNSTASH_VENV", venv)
+                    .args([
+                        "bench",
+                        "--quiet",
+                        "-p",
+                        "signstash-signing",
+                        "--bench",
+                        "signing",
+                    ]),
+            )
+        }
+        other => bail!("unknown benchmark `{other}` (available: signing)"),
+    }
+}
+
+/// What exists so far: the development PKI and the timestamp authority.
+fn up() -> Result<()> {
+    install_system_packages()?;
+    let data = root().join(".data");
+    let pki = data.join("pki");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    status(Command::new(&cargo).current_dir(root()).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "signstash-sign",
+    ]))?;
+    let cli = root().join("target/release/signstash-sign");
+    if !pki.join("ca.pem").exists() {
+        status(Command::new(&cli).arg("dev-pki").arg(&pki))?;
+    }
+    let listen = std::env::var("SIGNSTASH_TSA_LISTEN").unwrap_or_else(|_| "127.0.0.1:8089".into());
+    println!("Sign'Stash (development) — the signing engine and its timestamp authority.");
+    println!(
+        "Development PKI: {} (signer.p12 password: changeit; development only)",
+        pki.display()
+    );
+    println!("Sign an invoice and a PDF in another shell:");
+    println!("  {} sign --format xades --signature-location ExtensionContent --key {p}/signer.key --cert {p}/signer.pem \\\n      --level b-t --tsa-url http://{listen} invoice.xml invoice-signed.xml", cli.display(), p = pki.display());
+    println!("  {} sign --format pades --p12 {p}/signer.p12 --password changeit document.pdf document-signed.pdf", cli.display(), p = pki.display());
+    println!("Timestamp authority on http://{listen} (Ctrl-C stops it):");
+    status(
+        Command::new(&cli)
+            .args(["tsa", "--listen", &listen, "--cert"])
+            .arg(pki.join("tsa.pem"))
+            .arg("--key")
+            .arg(pki.join("tsa.key"))
+            .arg("--chain")
+            .arg(pki.join("ca.pem")),
+    )
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["test"] => test(),
+        ["up"] => up(),
+        ["bench", what] => bench(what),
+        _ => Err(anyhow::anyhow!(
+            "usage: cargo xtask up | test | bench signing"
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
