@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 cert, key, ca, work = sys.argv[1:5]
 os.makedirs(work, exist_ok=True)
@@ -58,6 +59,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def exit_with_parent():
+    # The test that started us holds our stdin; when it ends, so do we.
+    sys.stdin.read()
+    os._exit(0)
+
+
+threading.Thread(target=exit_with_parent, daemon=True).start()
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
 server.serve_forever()

@@ -26,7 +26,7 @@ def signxml_verify(path, ca):
 
 def imprint_hash(token_der):
     """A hashlib object for the algorithm the token's message imprint uses."""
-    from asn1crypto import cms
+    from asn1crypto import cms, tsp  # noqa: F401  (importing tsp teaches cms the TSTInfo type)
 
     tst = cms.ContentInfo.load(token_der)["content"]["encap_content_info"]["content"].parsed
     return hashlib.new(tst["message_imprint"]["hash_algorithm"]["algorithm"].native)

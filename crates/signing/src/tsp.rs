@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use cmpv2::status::{PkiFailureInfoValues, PkiStatus, PkiStatusInfo};
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
-use der::asn1::{GeneralizedTime, Int, ObjectIdentifier, OctetString};
-use der::{Decode, Encode};
+use cms::signed_data::EncapsulatedContentInfo;
+use der::asn1::{Any, GeneralizedTime, Int, ObjectIdentifier, OctetString};
+use der::{Decode, Encode, Reader, SliceReader};
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
 use crate::cms::{algorithm, CmsPrepared, ID_CT_TST_INFO};
@@ -92,14 +92,20 @@ pub fn check_response(
 }
 
 /// The TSTInfo inside a token.
+///
+/// Only the head of the SignedData is decoded: real authorities (openssl among them) may send
+/// certificate SETs that are not in DER order or repeat a certificate, which a strict decoder
+/// refuses although the token is sound.
 pub fn tst_info(token: &ContentInfo) -> Result<TstInfo> {
-    let sd = SignedData::from_der(&token.content.to_der()?)
-        .map_err(|e| tsp_err(format!("token is not SignedData: {e}")))?;
-    if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+    let not_signed_data = |e: der::Error| tsp_err(format!("token is not SignedData: {e}"));
+    let mut reader = SliceReader::new(token.content.value()).map_err(not_signed_data)?;
+    let _version: Any = reader.decode().map_err(not_signed_data)?;
+    let _digest_algorithms: Any = reader.decode().map_err(not_signed_data)?;
+    let encap: EncapsulatedContentInfo = reader.decode().map_err(not_signed_data)?;
+    if encap.econtent_type != ID_CT_TST_INFO {
         return Err(tsp_err("token does not hold a TSTInfo"));
     }
-    let econtent = sd
-        .encap_content_info
+    let econtent = encap
         .econtent
         .ok_or_else(|| tsp_err("token without content"))?;
     let octets = OctetString::from_der(&econtent.to_der()?)?;

@@ -94,6 +94,8 @@ impl Server {
     pub fn start(cmd: &mut Command, on_stderr: bool) -> Self {
         use std::io::BufRead;
         use std::process::Stdio;
+        // Servers that watch their stdin end with the test even if it is killed.
+        cmd.stdin(Stdio::piped());
         if on_stderr {
             cmd.stderr(Stdio::piped()).stdout(Stdio::null());
         } else {
