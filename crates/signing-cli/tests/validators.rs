@@ -537,3 +537,114 @@ fn dev_pki_writes_the_documented_files() {
         .args(["-passin", "pass:changeit", "-noout"]));
     assert!(out.status.success(), "{}", text(&out));
 }
+
+fn check_pades(e: &Env, path: &Path, what: &str, valid: bool) {
+    check(
+        validators::pyhanko(path, &e.pki.ca()),
+        &format!("{what}: pyHanko"),
+        valid,
+    );
+    check(
+        validators::pdfsig(path, &e.pki.ca()),
+        &format!("{what}: pdfsig"),
+        valid,
+    );
+}
+
+fn pades_args(key: &Key, level_args: &[OsString]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--format".into(),
+        "pades".into(),
+        "--reason".into(),
+        "Fatura emitida".into(),
+        "--location".into(),
+        "Lisboa".into(),
+    ];
+    args.extend(key.args.iter().cloned());
+    args.extend(level_args.iter().cloned());
+    args
+}
+
+#[test]
+fn pades_every_key_and_level() {
+    let e = env();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = corpus::pdf(corpus::PdfKind::Classic, 4096).unwrap();
+    let mut n = 0;
+    for key in &e.keys {
+        for level in ["b-b", "b-t"] {
+            for level_args in level_args(&e, level) {
+                n += 1;
+                let what = format!("PAdES {} {level}", key.label);
+                let (_, output) = sign(
+                    dir.path(),
+                    &format!("pades{n}"),
+                    &pdf,
+                    &pades_args(key, &level_args),
+                    key,
+                );
+                let signed = std::fs::read(&output).unwrap();
+                assert!(signed.starts_with(&pdf), "{what}: original bytes not kept");
+                check_pades(&e, &output, &what, true);
+                let tampered = dir.path().join(format!("pades{n}.tampered.pdf"));
+                std::fs::write(&tampered, tamper_text(&signed, "Fatura FT")).unwrap();
+                check_pades(&e, &tampered, &what, false);
+            }
+        }
+    }
+}
+
+#[test]
+fn pades_corpus_structures_and_a_second_signature() {
+    let e = env();
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = [
+        corpus::PdfKind::Classic,
+        corpus::PdfKind::ObjectStreams,
+        corpus::PdfKind::Incremental,
+        corpus::PdfKind::FormField,
+    ];
+    let bt = &level_args(&e, "b-t")[0];
+    for kind in kinds {
+        let Some(pdf) = corpus::pdf(kind, 200 * 1024) else {
+            continue;
+        };
+        let what = format!("PAdES {kind:?}");
+        let (_, once) = sign(
+            dir.path(),
+            &format!("{kind:?}-1"),
+            &pdf,
+            &pades_args(&e.keys[0], bt),
+            &e.keys[0],
+        );
+        check_pades(&e, &once, &what, true);
+        // Already signed: one more signature, and the first stays valid (pdfsig checks both).
+        let first = std::fs::read(&once).unwrap();
+        let (_, twice) = sign(
+            dir.path(),
+            &format!("{kind:?}-2"),
+            &first,
+            &pades_args(&e.keys[1], &[]),
+            &e.keys[1],
+        );
+        let second = std::fs::read(&twice).unwrap();
+        assert!(
+            second.starts_with(&first),
+            "{what}: the first signature's bytes changed"
+        );
+        check_pades(&e, &twice, &format!("{what} signed twice"), true);
+        let report = validators::pdfsig(&twice, &e.pki.ca()).map(|r| r.unwrap_or_else(|r| r));
+        if let Some(r) = report {
+            assert_eq!(r.matches("Signature is Valid.").count(), 2, "{what}: {r}");
+        }
+        let tampered = dir.path().join(format!("{kind:?}.tampered.pdf"));
+        // qpdf compresses the page text of the object-stream file: flip a byte mid-file there.
+        let bytes = if kind == corpus::PdfKind::ObjectStreams {
+            tamper(&second, pdf.len() / 2)
+        } else {
+            tamper_text(&second, "Fatura FT")
+        };
+        std::fs::write(&tampered, bytes).unwrap();
+        check_pades(&e, &tampered, &what, false);
+    }
+}
