@@ -1,4 +1,4 @@
-//! Developer commands: `cargo xtask up | test | bench signing`.
+//! Developer commands: `cargo xtask up | test | fuzz | bench signing`.
 //!
 //! xtask depends on nothing of ours (and no C libraries), so it builds on a fresh machine before
 //! `test` has installed the system packages the workspace needs.
@@ -162,6 +162,59 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+/// Coverage-guided fuzzing of the PDF and XML front ends with libFuzzer, for `seconds` each.
+/// The instrumentation flags are stable rustc options, so no nightly toolchain is needed
+/// (there is no sanitizer: the crates forbid `unsafe`, so a crash is a panic or a hang).
+fn fuzz(seconds: u64) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let dir = root().join("fuzz");
+    let flags = [
+        "-Cpasses=sancov-module",
+        "-Cllvm-args=-sanitizer-coverage-level=4",
+        "-Cllvm-args=-sanitizer-coverage-inline-8bit-counters",
+        "-Cllvm-args=-sanitizer-coverage-pc-table",
+        "-Cllvm-args=-sanitizer-coverage-trace-compares",
+        "-Cdebug-assertions",
+        "-Coverflow-checks",
+        "--cfg=fuzzing",
+    ]
+    .join(" ");
+    // An explicit --target keeps the instrumentation out of build scripts.
+    let triple = "x86_64-unknown-linux-gnu";
+    status(
+        Command::new(&cargo)
+            .current_dir(&dir)
+            .env("RUSTFLAGS", flags)
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--bins",
+                "--target",
+                triple,
+            ]),
+    )?;
+    for (target, seeds) in [("pdf_prepare", "pdf"), ("xml_c14n", "xml")] {
+        let corpus = root().join(".data/fuzz").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        eprintln!("xtask: fuzzing {target} for {seconds} s");
+        status(
+            Command::new(dir.join("target").join(triple).join("release").join(target))
+                .arg(&corpus)
+                .arg(dir.join("seeds").join(seeds))
+                .arg(format!("-max_total_time={seconds}"))
+                .args([
+                    "-timeout=10",
+                    "-rss_limit_mb=2048",
+                    "-max_len=65536",
+                    "-print_final_stats=1",
+                ])
+                .arg(format!("-artifact_prefix={}/", corpus.display())),
+        )?;
+    }
+    Ok(())
+}
+
 fn bench(what: &str) -> Result<()> {
     match what {
         "signing" => {
@@ -235,8 +288,14 @@ fn main() -> ExitCode {
         ["test"] => test(),
         ["up"] => up(),
         ["bench", what] => bench(what),
+        ["fuzz"] => fuzz(
+            std::env::var("SIGNSTASH_FUZZ_SECONDS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(60),
+        ),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask up | test | bench signing"
+            "usage: cargo xtask up | test | fuzz | bench signing"
         )),
     };
     match result {
