@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Sign INPUT into OUTPUT.
-    Sign(SignArgs),
+    Sign(Box<SignArgs>),
     /// Write a development PKI into DIR: ca.pem, signer.pem, signer.key, signer.p12 (password "changeit"), tsa.pem, tsa.key.
     DevPki { dir: PathBuf },
     /// Run an RFC 3161 timestamp authority over HTTP.
@@ -303,7 +303,7 @@ fn tsa(args: TsaArgs) -> anyhow::Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Sign(args) => sign(args),
+        Command::Sign(args) => sign(*args),
         Command::DevPki { dir } => devpki::DevPki::generate()
             .and_then(|pki| pki.write(&dir))
             .with_context(|| format!("cannot write the development PKI into {}", dir.display())),

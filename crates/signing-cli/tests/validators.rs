@@ -648,3 +648,43 @@ fn pades_corpus_structures_and_a_second_signature() {
         check_pades(&e, &tampered, &what, false);
     }
 }
+
+/// A PDF signed first by pyHanko gets our signature as well, and both validators accept both.
+#[test]
+fn pades_after_a_pyhanko_signature() {
+    let e = env();
+    let Some(pyhanko) = signstash_test_support::tool("pyhanko") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = corpus::pdf(corpus::PdfKind::Classic, 8192).unwrap();
+    let (input, theirs) = (dir.path().join("in.pdf"), dir.path().join("pyhanko.pdf"));
+    std::fs::write(&input, &pdf).unwrap();
+    let signer = e.pki.dev_signer();
+    let out = run(Command::new(pyhanko)
+        .args([
+            "sign",
+            "addsig",
+            "--field",
+            "PyHankoSig",
+            "pemder",
+            "--no-pass",
+            "--key",
+        ])
+        .arg(&signer.key)
+        .arg("--cert")
+        .arg(&signer.cert)
+        .arg(&input)
+        .arg(&theirs));
+    assert!(out.status.success(), "pyhanko addsig: {}", text(&out));
+    let first = std::fs::read(&theirs).unwrap();
+    let (_, ours) = sign(
+        dir.path(),
+        "ours",
+        &first,
+        &pades_args(&e.keys[1], &[]),
+        &e.keys[1],
+    );
+    assert!(std::fs::read(&ours).unwrap().starts_with(&first));
+    check_pades(&e, &ours, "pyHanko then Sign'Stash", true);
+}

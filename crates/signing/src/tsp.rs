@@ -37,9 +37,7 @@ pub fn build_request(alg: DigestAlgorithm, digest: &[u8]) -> Result<(Vec<u8>, In
     let req = TimeStampReq {
         version: TspVersion::V1,
         message_imprint: MessageImprint {
-            hash_algorithm: algorithm(alg.oid(), true)
-                .try_into()
-                .map_err(|_| tsp_err("algorithm"))?,
+            hash_algorithm: algorithm(alg.oid(), true),
             hashed_message: OctetString::new(digest)?,
         },
         req_policy: None,
