@@ -159,7 +159,19 @@ fn test() -> Result<()> {
             "--quiet",
         ]))?;
     }
+    let seconds = fuzz_seconds();
+    if seconds > 0 {
+        fuzz(seconds)?;
+    }
     Ok(())
+}
+
+/// `SIGNSTASH_FUZZ_SECONDS`, 60 by default.
+fn fuzz_seconds() -> u64 {
+    std::env::var("SIGNSTASH_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60)
 }
 
 /// Coverage-guided fuzzing of the PDF and XML front ends with libFuzzer, for `seconds` each.
@@ -288,12 +300,7 @@ fn main() -> ExitCode {
         ["test"] => test(),
         ["up"] => up(),
         ["bench", what] => bench(what),
-        ["fuzz"] => fuzz(
-            std::env::var("SIGNSTASH_FUZZ_SECONDS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(60),
-        ),
+        ["fuzz"] => fuzz(fuzz_seconds()),
         _ => Err(anyhow::anyhow!(
             "usage: cargo xtask up | test | fuzz | bench signing"
         )),

@@ -211,8 +211,7 @@ impl Prepared {
     }
 
     fn verify(&self, value: &[u8]) -> Result<()> {
-        let public = openssl::x509::X509::from_der(self.chain.signer().der())?.public_key()?;
-        let mut ctx = openssl::pkey_ctx::PkeyCtx::new(&public)?;
+        let mut ctx = openssl::pkey_ctx::PkeyCtx::new(self.chain.signer().public_key()?)?;
         ctx.verify_init()?;
         if let KeyKind::Rsa { .. } = self.key_kind {
             ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1)?;

@@ -69,8 +69,7 @@ impl KeyFileSigner {
 
     pub fn new(key: PKey<Private>, chain: CertificateChain) -> Result<Self> {
         let kind = key_kind_of(&key)?;
-        let cert_key = openssl::x509::X509::from_der(chain.signer().der())?.public_key()?;
-        if !key.public_eq(&cert_key) {
+        if !key.public_eq(chain.signer().public_key()?) {
             return Err(Error::Key(
                 "the private key does not belong to the signer certificate".into(),
             ));
