@@ -24,6 +24,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "python3-venv",
         "/usr/lib/python3/dist-packages/virtualenv/__init__.py",
     ),
+    ("postgresql", "/usr/lib/postgresql/15/bin/initdb"),
 ];
 
 fn root() -> PathBuf {
@@ -59,6 +60,9 @@ fn install_system_packages() -> Result<()> {
             // python3-venv: the interpreter's own venv module may be there without the package.
             if *name == "python3-venv" {
                 return !python_has_venv();
+            }
+            if *name == "postgresql" {
+                return pg_bin("initdb").is_err();
             }
             !Path::new(probe).exists()
         })
@@ -116,9 +120,86 @@ fn python_env() -> Result<PathBuf> {
     Ok(venv)
 }
 
+/// The system's PostgreSQL server binaries (Debian puts them outside PATH).
+fn pg_bin(name: &str) -> Result<PathBuf> {
+    for version in ["17", "16", "15"] {
+        let p = PathBuf::from(format!("/usr/lib/postgresql/{version}/bin/{name}"));
+        if p.exists() {
+            return Ok(p);
+        }
+    }
+    bail!("PostgreSQL server binaries not found (apt-get install postgresql)")
+}
+
+/// Runs a PostgreSQL binary, as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(name: &str) -> Result<Command> {
+    let bin = pg_bin(name)?;
+    Ok(if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    })
+}
+
+/// A private PostgreSQL cluster under `.data/NAME` on `port` (created on first use, started if
+/// not running); returns its URL. Trust authentication on 127.0.0.1 only: development use.
+fn private_postgres(name: &str, port: u16) -> Result<String> {
+    let dir = root().join(".data").join(name);
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    if !dir.join("PG_VERSION").exists() {
+        std::fs::create_dir_all(&dir)?;
+        if is_root() {
+            status(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir),
+            )?;
+            // The postgres user must be able to reach the directory.
+            status(
+                Command::new("chmod")
+                    .args(["o+x"])
+                    .arg(root())
+                    .arg(root().join(".data")),
+            )?;
+        }
+        status(
+            pg_command("initdb")?
+                .arg("-D")
+                .arg(&dir)
+                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+                .stdout(std::process::Stdio::null()),
+        )?;
+    }
+    let ready = pg_command("pg_isready")?
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ready {
+        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", dir.display());
+        status(
+            pg_command("pg_ctl")?
+                .arg("-D")
+                .arg(&dir)
+                .args(["-o", &opts, "-l"])
+                .arg(dir.join("server.log"))
+                .args(["-w", "-t", "60", "start"])
+                .stdout(std::process::Stdio::null()),
+        )?;
+    }
+    Ok(url)
+}
+
 fn test() -> Result<()> {
     install_system_packages()?;
     let venv = python_env()?;
+    // Database tests get their own cluster (port 55433), apart from `up`'s (55432).
+    let database_url = match std::env::var("DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => private_postgres("pg-test", 55433)?,
+    };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let ws = root();
     status(
@@ -143,6 +224,7 @@ fn test() -> Result<()> {
     let mut run = Command::new(&cargo);
     run.current_dir(&ws)
         .env("SIGNSTASH_VENV", &venv)
+        .env("DATABASE_URL", &database_url)
         .env("CI", std::env::var("CI").unwrap_or_else(|_| "true".into()));
     if has_nextest {
         run.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -301,6 +383,7 @@ fn main() -> ExitCode {
         ["up"] => up(),
         ["bench", what] => bench(what),
         ["fuzz"] => fuzz(fuzz_seconds()),
+        ["db"] => private_postgres("pg-test", 55433).map(|url| println!("DATABASE_URL={url}")),
         _ => Err(anyhow::anyhow!(
             "usage: cargo xtask up | test | fuzz | bench signing"
         )),
