@@ -1,0 +1,1 @@
+//! signstash-delivery: under construction (integration-service issue).

@@ -1,0 +1,1 @@
+//! signstash-domain: under construction (integration-service issue).

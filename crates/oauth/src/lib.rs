@@ -1,0 +1,1 @@
+//! signstash-oauth: under construction (integration-service issue).

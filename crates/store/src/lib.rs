@@ -1,0 +1,1 @@
+//! signstash-store: under construction (integration-service issue).
