@@ -292,19 +292,34 @@ fn fuzz(seconds: u64) -> Result<()> {
         let corpus = root().join(".data/fuzz").join(target);
         std::fs::create_dir_all(&corpus)?;
         eprintln!("xtask: fuzzing {target} for {seconds} s");
-        status(
-            Command::new(dir.join("target").join(triple).join("release").join(target))
-                .arg(&corpus)
-                .arg(dir.join("seeds").join(seeds))
-                .arg(format!("-max_total_time={seconds}"))
-                .args([
-                    "-timeout=10",
-                    "-rss_limit_mb=2048",
-                    "-max_len=65536",
-                    "-print_final_stats=1",
-                ])
-                .arg(format!("-artifact_prefix={}/", corpus.display())),
-        )?;
+        // libFuzzer reports every new input; keep that in a log and show its end.
+        let log_path = root().join(".data/fuzz").join(format!("{target}.log"));
+        let log = std::fs::File::create(&log_path)?;
+        let run = Command::new(dir.join("target").join(triple).join("release").join(target))
+            .arg(&corpus)
+            .arg(dir.join("seeds").join(seeds))
+            .arg(format!("-max_total_time={seconds}"))
+            .args([
+                "-timeout=10",
+                "-rss_limit_mb=2048",
+                "-max_len=65536",
+                "-print_final_stats=1",
+            ])
+            .arg(format!("-artifact_prefix={}/", corpus.display()))
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .status()?;
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = if run.success() { 8 } else { 60 };
+        eprintln!("{}", lines[lines.len().saturating_sub(tail)..].join("\n"));
+        if !run.success() {
+            bail!(
+                "fuzzing {target} found a crash (input saved under {}, log {})",
+                corpus.display(),
+                log_path.display()
+            );
+        }
     }
     Ok(())
 }

@@ -1,1 +1,36 @@
-//! signstash-delivery: under construction (integration-service issue).
+//! E-mail delivery for Sign'Stash: tell a receiver that signed documents are waiting in the
+//! client portal.
+//!
+//! - [`PortalToken`]: the 256-bit secret of a portal link `/d/{token}`; only
+//!   [`PortalToken::hash`] is ever stored.
+//! - [`MailComposer::documents_available`]: the e-mail (plain text + HTML, pt_PT or en, the
+//!   signed files attached on request), from the askama system templates or a client service's
+//!   [`CustomTemplate`].
+//! - [`MailTransport`]: [`SmtpTransport`] (lettre) or [`EmlDirTransport`] (`.eml` files, the
+//!   development default). Failures are [`DeliveryError::Transient`] or
+//!   [`DeliveryError::Permanent`].
+//! - [`Backoff::next_status`]: the outbox's decision after each attempt.
+//!
+//! This crate holds no database code: the outbox worker (integration-ws) stores deliveries and
+//! calls these pieces.
+//!
+//! Security limits: header values built from data (subject, addresses, display names,
+//! attachment names) refuse every control character, so no header can be injected; every value
+//! placed in HTML is escaped. A mail's `Debug` hides its bodies, which carry the token.
+
+mod backoff;
+mod compose;
+mod custom;
+mod error;
+mod token;
+mod transport;
+
+pub use backoff::{Backoff, DeliveryStatus, NextStep, UnknownDeliveryStatus};
+pub use compose::{Attachment, DocumentsAvailable, Language, Mail, MailComposer, Sender};
+pub use custom::{escape_html, CustomTemplate, MAX_TEMPLATE_BYTES};
+pub use error::{DeliveryError, MailError};
+pub use token::{
+    constant_time_eq, InvalidPortalToken, InvalidTokenHash, PortalToken, TokenHash, TOKEN_BYTES,
+    TOKEN_CHARS,
+};
+pub use transport::{EmlDirTransport, MailTransport, SmtpTimeouts, SmtpTransport};
