@@ -270,6 +270,7 @@ fn system_template(v: &Values<'_>) -> Result<(String, String, String), MailError
 /// `Debug` shows neither the bodies nor the link: they carry the portal token.
 #[derive(Clone)]
 pub struct Mail {
+    message_id: String,
     receiver: String,
     subject: String,
     text: String,
@@ -288,7 +289,10 @@ impl Mail {
         attachments: &[Attachment],
     ) -> Result<Self, MailError> {
         let alternative = MultiPart::alternative_plain_html(text.clone(), html.clone());
+        // Our own domain, not the host name of whichever instance composed it.
+        let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), sender.0.email.domain());
         let builder = lettre::Message::builder()
+            .message_id(Some(message_id.clone()))
             .from(sender.0.clone())
             .to(Mailbox::new(None, to.clone()))
             .subject(subject.clone());
@@ -304,6 +308,7 @@ impl Mail {
         }
         .map_err(|e| MailError::Build(e.to_string()))?;
         Ok(Self {
+            message_id,
             receiver: to.to_string(),
             subject,
             text,
@@ -311,6 +316,11 @@ impl Mail {
             attachment_names: attachments.iter().map(|a| a.name.clone()).collect(),
             message,
         })
+    }
+
+    /// The `Message-ID` header, `<uuid@sender-domain>`: worth logging with the delivery.
+    pub fn message_id(&self) -> &str {
+        &self.message_id
     }
 
     pub fn receiver(&self) -> &str {
@@ -348,6 +358,7 @@ impl Mail {
 impl fmt::Debug for Mail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mail")
+            .field("message_id", &self.message_id)
             .field("receiver", &self.receiver)
             .field("subject", &self.subject)
             .field("attachments", &self.attachment_names)

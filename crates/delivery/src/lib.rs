@@ -12,7 +12,9 @@
 //! - [`Backoff::next_status`]: the outbox's decision after each attempt.
 //!
 //! This crate holds no database code: the outbox worker (integration-ws) stores deliveries and
-//! calls these pieces.
+//! calls these pieces. Because only the hash of a token is stored, a retry cannot rebuild the
+//! same link from the database: either compose each attempt with a fresh token (replacing the
+//! stored hash), or keep the composed message ([`Mail::formatted`]) with the delivery.
 //!
 //! Security limits: header values built from data (subject, addresses, display names,
 //! attachment names) refuse every control character, so no header can be injected; every value

@@ -1,0 +1,144 @@
+//! The token server's HTTP face: `POST /oauth/token` (and its historic alias), `GET
+//! /oauth/jwks.json`.
+
+mod client_auth;
+pub(crate) mod error;
+mod form;
+mod grant_types;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRef, State};
+use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::directory::ClientDirectory;
+use crate::token::TokenService;
+use error::TokenError;
+use form::{parse_token_request, FormError};
+
+/// The token endpoint.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// The token endpoint under the path of the service we replace.
+pub const TOKEN_ALIAS_PATH: &str = "/oauth2/authorization-server/oauth/token";
+/// The public keys.
+pub const JWKS_PATH: &str = "/oauth/jwks.json";
+
+/// What the token server needs: the tokens (key ring and issuer) and the client directory.
+/// A service's own state gives it through `FromRef`.
+#[derive(Clone)]
+pub struct OAuthState {
+    /// Signs and verifies tokens.
+    pub tokens: TokenService,
+    /// Finds client services by alias.
+    pub directory: Arc<dyn ClientDirectory>,
+}
+
+impl OAuthState {
+    /// A state over `tokens` and `directory`.
+    pub fn new(tokens: TokenService, directory: Arc<dyn ClientDirectory>) -> Self {
+        OAuthState { tokens, directory }
+    }
+}
+
+impl FromRef<OAuthState> for TokenService {
+    fn from_ref(state: &OAuthState) -> Self {
+        state.tokens.clone()
+    }
+}
+
+/// The token server's routes, for any state that gives an [`OAuthState`].
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    OAuthState: FromRef<S>,
+{
+    Router::new()
+        .route(TOKEN_PATH, post(token).fallback(token_method_not_allowed))
+        .route(
+            TOKEN_ALIAS_PATH,
+            post(token).fallback(token_method_not_allowed),
+        )
+        .route(JWKS_PATH, get(jwks))
+}
+
+/// Parses the form and dispatches on `grant_type`. Everything that can go wrong before a grant
+/// runs is a 400 `invalid_request` in the RFC 6749 body, never axum's text rejections.
+async fn token(
+    State(state): State<OAuthState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match token_response(&state, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn token_response(
+    state: &OAuthState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, TokenError> {
+    if !is_form(headers) {
+        return Err(TokenError::InvalidRequest(
+            "The body must be application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let body = body.map_err(|e| {
+        TokenError::InvalidRequest(
+            format!("The request body could not be read: {}", e.body_text()).into(),
+        )
+    })?;
+    let request = parse_token_request(&body).map_err(|e| {
+        TokenError::InvalidRequest(match e {
+            FormError::Encoding => "The form body is not valid percent-encoded UTF-8".into(),
+            FormError::Repeated(name) => format!("Parameter {name} is repeated").into(),
+        })
+    })?;
+    match request.grant_type.as_deref() {
+        None => Err(TokenError::InvalidRequest(
+            "Missing grant_type parameter".into(),
+        )),
+        Some("client_credentials") => {
+            grant_types::client_credentials::grant(state, headers, &request).await
+        }
+        Some(_) => Err(TokenError::UnsupportedGrantType),
+    }
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+async fn token_method_not_allowed() -> Response {
+    let mut response =
+        TokenError::InvalidRequest("The token endpoint accepts POST only".into()).into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+async fn jwks(State(state): State<OAuthState>) -> Response {
+    let mut response = Json(state.tokens.keys().jwks()).into_response();
+    // Verifiers may cache a little; a rotation publishes the new key before it signs.
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
