@@ -1,0 +1,331 @@
+//! The wire types of api-v0.md, exact to the field, and their validation into what the signing
+//! engine takes. Field names are camelCase; unknown fields are ignored as the historic service did.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::Deserialize;
+use signstash_domain::{ErrorCode, SignatureType};
+use signstash_signing::{CanonicalTransform, Format, Level, SignatureParams, SignatureTransform};
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignRequest {
+    pub external_reference: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub return_signed_content: bool,
+    pub documents: Option<Vec<DocumentEntry>>,
+    pub preservation_info: Option<PreservationInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentEntry {
+    pub document_request: Option<DocumentRequest>,
+    pub signature_info: Option<SignatureInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentRequest {
+    pub external_reference: Option<String>,
+    pub name: Option<String>,
+    pub content_type: Option<String>,
+    pub base64_content: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureInfo {
+    pub signature_type: Option<SignatureType>,
+    #[serde(default)]
+    pub apply_timestamp: bool,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    pub visible_signature_info: Option<serde_json::Value>,
+    pub advanced_signature_info: Option<AdvancedSignatureInfo>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SignatureTransformDto {
+    Enveloped,
+    Xpath,
+    Xpath2Filter,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CanonicalTransformDto {
+    Exclusive,
+    ExclusiveWithComments,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvancedSignatureInfo {
+    pub signature_location: Option<String>,
+    pub signature_transform: Option<SignatureTransformDto>,
+    pub canonical_transform: Option<CanonicalTransformDto>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreservationInfo {
+    #[serde(default)]
+    pub preserve_content: bool,
+    pub delivery_info: Option<DeliveryInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryInfo {
+    #[serde(default)]
+    pub attach_documents: bool,
+    #[serde(default)]
+    pub person_receiver: Vec<PersonReceiver>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonReceiver {
+    pub email: Option<String>,
+}
+
+/// A request that passed validation: every document decoded and its signature parameters set.
+#[derive(Debug, Clone)]
+pub struct ValidSignRequest {
+    pub external_reference: String,
+    pub description: String,
+    pub return_signed_content: bool,
+    pub documents: Vec<ValidDocument>,
+    pub receivers: Vec<String>,
+    pub attach_documents: bool,
+    pub preserve_content: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidDocument {
+    pub external_reference: String,
+    pub name: String,
+    pub content_type: String,
+    pub signature_type: SignatureType,
+    pub apply_timestamp: bool,
+    pub content: Bytes,
+    pub params: SignatureParams,
+}
+
+/// Limits the request is checked against before any signing.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_documents: usize,
+    pub max_document_bytes: usize,
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::attribute(format!("{field} is required")))
+}
+
+fn text(value: Option<String>, field: &str, max: usize) -> Result<String, ApiError> {
+    let v = required(value, field)?;
+    if v.trim().is_empty() {
+        return Err(ApiError::attribute(format!("{field} is required")));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::new(
+            ErrorCode::AttributeSizeExceeded,
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::attribute(format!(
+            "{field} contains control characters"
+        )));
+    }
+    Ok(v)
+}
+
+impl SignRequest {
+    /// Checks the request as the API page orders it (after authentication): mandatory fields,
+    /// sizes, base64, enum values, e-mail addresses; names the offending field.
+    /// `contents` gives the multipart variant's files, in order, instead of `base64Content`.
+    pub fn validate(
+        self,
+        limits: Limits,
+        mut contents: Option<Vec<Bytes>>,
+    ) -> Result<ValidSignRequest, ApiError> {
+        let external_reference = text(self.external_reference, "externalReference", 255)?;
+        let description = text(self.description, "description", 1024)?;
+        let entries = required(self.documents, "documents")?;
+        if entries.is_empty() {
+            return Err(ApiError::attribute(
+                "documents must hold at least one document",
+            ));
+        }
+        if entries.len() > limits.max_documents {
+            return Err(ApiError::new(
+                ErrorCode::AttributeSizeExceeded,
+                format!(
+                    "documents holds {} documents, over the limit of {}",
+                    entries.len(),
+                    limits.max_documents
+                ),
+            ));
+        }
+        if let Some(files) = &contents {
+            if files.len() != entries.len() {
+                return Err(ApiError::attribute(format!(
+                    "{} files for {} documents",
+                    files.len(),
+                    entries.len()
+                )));
+            }
+        }
+        let mut documents = Vec::with_capacity(entries.len());
+        let mut seen = std::collections::HashSet::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let at = |f: &str| format!("documents[{i}].{f}");
+            let request = required(entry.document_request, &at("documentRequest"))?;
+            let info = required(entry.signature_info, &at("signatureInfo"))?;
+            let doc_ref = text(
+                request.external_reference,
+                &at("documentRequest.externalReference"),
+                255,
+            )?;
+            if !seen.insert(doc_ref.clone()) {
+                return Err(ApiError::new(
+                    ErrorCode::AlreadyExists,
+                    format!(
+                        "{} repeats `{doc_ref}`",
+                        at("documentRequest.externalReference")
+                    ),
+                ));
+            }
+            let name = text(request.name, &at("documentRequest.name"), 255)?;
+            if name.contains(['/', '\\']) {
+                return Err(ApiError::attribute(format!(
+                    "{} must be a file name, not a path",
+                    at("documentRequest.name")
+                )));
+            }
+            let content_type = request
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let content = match contents.as_mut() {
+                Some(files) => std::mem::take(&mut files[i]),
+                None => {
+                    let b64 =
+                        required(request.base64_content, &at("documentRequest.base64Content"))?;
+                    if b64.len() / 4 * 3 > limits.max_document_bytes + 3 {
+                        return Err(ApiError::new(
+                            ErrorCode::AttributeSizeExceeded,
+                            format!(
+                                "{} is over the document size limit",
+                                at("documentRequest.base64Content")
+                            ),
+                        ));
+                    }
+                    Bytes::from(B64.decode(b64.trim()).map_err(|_| {
+                        ApiError::attribute(format!(
+                            "{} is not valid base64",
+                            at("documentRequest.base64Content")
+                        ))
+                    })?)
+                }
+            };
+            if content.is_empty() {
+                return Err(ApiError::attribute(format!(
+                    "{} is empty",
+                    at("documentRequest.base64Content")
+                )));
+            }
+            if content.len() > limits.max_document_bytes {
+                return Err(ApiError::new(
+                    ErrorCode::AttributeSizeExceeded,
+                    format!("{} is over the document size limit", at("documentRequest")),
+                ));
+            }
+            let signature_type = required(info.signature_type, &at("signatureInfo.signatureType"))?;
+            let mut params = SignatureParams::new(match signature_type {
+                SignatureType::PAdES => Format::Pades,
+                SignatureType::XAdES => Format::Xades,
+                SignatureType::CAdES => Format::Cades,
+            });
+            params.max_document_size = limits.max_document_bytes;
+            params.level = if info.apply_timestamp {
+                Level::BT
+            } else {
+                Level::BB
+            };
+            params.reason = info.reason;
+            params.location = info.location;
+            if let Some(adv) = info.advanced_signature_info {
+                params.signature_location = adv.signature_location.filter(|s| !s.is_empty());
+                params.signature_transform = match adv
+                    .signature_transform
+                    .unwrap_or(SignatureTransformDto::Enveloped)
+                {
+                    SignatureTransformDto::Enveloped => SignatureTransform::Enveloped,
+                    SignatureTransformDto::Xpath => SignatureTransform::XPath,
+                    SignatureTransformDto::Xpath2Filter => SignatureTransform::XPath2Filter,
+                };
+                params.canonical_transform = match adv
+                    .canonical_transform
+                    .unwrap_or(CanonicalTransformDto::Exclusive)
+                {
+                    CanonicalTransformDto::Exclusive => CanonicalTransform::Exclusive,
+                    CanonicalTransformDto::ExclusiveWithComments => {
+                        CanonicalTransform::ExclusiveWithComments
+                    }
+                };
+            }
+            documents.push(ValidDocument {
+                external_reference: doc_ref,
+                name,
+                content_type,
+                signature_type,
+                apply_timestamp: info.apply_timestamp,
+                content,
+                params,
+            });
+        }
+        let (receivers, attach_documents, preserve_content) = match self.preservation_info {
+            None => (Vec::new(), false, false),
+            Some(p) => {
+                let (receivers, attach) = match p.delivery_info {
+                    None => (Vec::new(), false),
+                    Some(d) => {
+                        let mut emails = Vec::new();
+                        for (i, r) in d.person_receiver.into_iter().enumerate() {
+                            let field =
+                                format!("preservationInfo.deliveryInfo.personReceiver[{i}].email");
+                            let email = text(r.email, &field, 254)?;
+                            let email = signstash_domain::EmailAddress::try_from(email.as_str())
+                                .map_err(|_| {
+                                    ApiError::new(
+                                        ErrorCode::ParameterValidation,
+                                        format!("{field} is not a valid e-mail address"),
+                                    )
+                                })?;
+                            emails.push(email.as_ref().to_string());
+                        }
+                        (emails, d.attach_documents)
+                    }
+                };
+                (receivers, attach, p.preserve_content)
+            }
+        };
+        Ok(ValidSignRequest {
+            external_reference,
+            description,
+            return_signed_content: self.return_signed_content,
+            documents,
+            receivers,
+            attach_documents,
+            preserve_content,
+        })
+    }
+}

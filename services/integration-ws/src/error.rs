@@ -1,0 +1,106 @@
+//! The one error type of the integration API: the stable JSON body of api-v0.md.
+//!
+//! `causeMessage` names the offending field and never carries internals: 5xx causes are logged
+//! with the request's span and answered without detail.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use signstash_domain::ErrorCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub cause: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Body<'a> {
+    error_code: &'a str,
+    error_code_description: &'a str,
+    cause_message: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, cause: impl Into<String>) -> Self {
+        Self {
+            code,
+            cause: Some(cause.into()),
+        }
+    }
+
+    pub fn bare(code: ErrorCode) -> Self {
+        Self { code, cause: None }
+    }
+
+    /// A mandatory or malformed attribute (400 `0.0.2`).
+    pub fn attribute(cause: impl Into<String>) -> Self {
+        Self::new(ErrorCode::MandatoryAttributeMissing, cause)
+    }
+
+    /// An unexpected failure: logged here, answered as a bare 500 `0.0.1`.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::bare(ErrorCode::Internal)
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let cause = if self.code == ErrorCode::Internal {
+            None
+        } else {
+            self.cause.as_deref()
+        };
+        serde_json::to_value(Body {
+            error_code: self.code.code(),
+            error_code_description: self.code.description(),
+            cause_message: cause,
+        })
+        .unwrap_or_default()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(self.body())).into_response()
+    }
+}
+
+/// Bad JSON, wrong content type, a wrong field type or an unknown enum value: 400 `0.0.2`
+/// (the historic service answered 500 here), naming what serde names.
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::attribute("Content-Type must be application/json")
+            }
+            JsonRejection::BytesRejection(_) => Self::new(
+                ErrorCode::AttributeSizeExceeded,
+                "request body too large or unreadable",
+            ),
+            other => Self::attribute(other.body_text()),
+        }
+    }
+}
+
+/// What the signing engine refuses becomes the code of the API page; the rest is internal.
+impl From<signstash_signing::Error> for ApiError {
+    fn from(e: signstash_signing::Error) -> Self {
+        use signstash_signing::Error as E;
+        match &e {
+            E::Pdf(_) | E::Xml(_) => Self::new(ErrorCode::ContentTypeMismatch, e.to_string()),
+            E::SignatureLocationNotFound(_) => {
+                Self::new(ErrorCode::XadesLocationNotFound, e.to_string())
+            }
+            E::EmptyDocument => Self::attribute(e.to_string()),
+            E::DocumentTooLarge { .. } => {
+                Self::new(ErrorCode::AttributeSizeExceeded, e.to_string())
+            }
+            E::TimestampAuthorityMissing => Self::bare(ErrorCode::MissingConfiguration),
+            _ => Self::internal(e),
+        }
+    }
+}
