@@ -348,11 +348,17 @@ fn bench(what: &str) -> Result<()> {
     }
 }
 
-/// What exists so far: the development PKI and the timestamp authority.
+/// The whole suite on this machine with development defaults: a private PostgreSQL under
+/// `.data/pg` (port 55432) unless `DATABASE_URL` is set, the development PKI, a master key, the
+/// demo tenants, then integration-ws (with its embedded timestamp authority) in the foreground.
 fn up() -> Result<()> {
     install_system_packages()?;
     let data = root().join(".data");
-    let pki = data.join("pki");
+    std::fs::create_dir_all(&data)?;
+    let database_url = match std::env::var("DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => private_postgres("pg", 55432)?,
+    };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     status(Command::new(&cargo).current_dir(root()).args([
         "build",
@@ -360,30 +366,66 @@ fn up() -> Result<()> {
         "--quiet",
         "-p",
         "signstash-sign",
+        "-p",
+        "integration-ws",
     ]))?;
-    let cli = root().join("target/release/signstash-sign");
+    let bin = root().join("target/release");
+    let pki = data.join("pki");
     if !pki.join("ca.pem").exists() {
-        status(Command::new(&cli).arg("dev-pki").arg(&pki))?;
+        status(
+            Command::new(bin.join("signstash-sign"))
+                .arg("dev-pki")
+                .arg(&pki),
+        )?;
     }
-    let listen = std::env::var("SIGNSTASH_TSA_LISTEN").unwrap_or_else(|_| "127.0.0.1:8089".into());
-    println!("Sign'Stash (development) — the signing engine and its timestamp authority.");
+    let master_key = match std::env::var("SIGNSTASH_MASTER_KEY") {
+        Ok(k) => k,
+        Err(_) => {
+            let path = data.join("master.key");
+            if !path.exists() {
+                let out = Command::new("openssl")
+                    .args(["rand", "-base64", "32"])
+                    .output()?;
+                std::fs::write(&path, &out.stdout)?;
+            }
+            std::fs::read_to_string(&path)?.trim().to_string()
+        }
+    };
+    let bind =
+        std::env::var("SIGNSTASH_INTEGRATION_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let service = |args: &[&str]| {
+        let mut c = Command::new(bin.join("integration-ws"));
+        c.args(args)
+            .env("DATABASE_URL", &database_url)
+            .env("SIGNSTASH_MASTER_KEY", &master_key)
+            .env("SIGNSTASH_INTEGRATION_BIND", &bind)
+            .env("SIGNSTASH_DOCUMENT_DIR", data.join("documents"))
+            .env("SIGNSTASH_TSA_CERT", pki.join("tsa.pem"))
+            .env("SIGNSTASH_TSA_KEY", pki.join("tsa.key"));
+        c
+    };
+    let demo = data.join("demo");
+    status(&mut service(&[
+        "seed-demo",
+        &pki.display().to_string(),
+        &demo.display().to_string(),
+    ]))?;
+    let url = format!("http://{bind}");
+    println!("Sign'Stash (development)");
+    println!("  integration-ws   {url}   (OAuth2 token: {url}/oauth/token, timestamp authority: {url}/tsa)");
+    println!("  PostgreSQL       {database_url}");
     println!(
-        "Development PKI: {} (signer.p12 password: changeit; development only)",
+        "  development PKI  {}   (signer.p12 password: changeit)",
         pki.display()
     );
-    println!("Sign an invoice and a PDF in another shell:");
-    println!("  {} sign --format xades --signature-location ExtensionContent --key {p}/signer.key --cert {p}/signer.pem \\\n      --level b-t --tsa-url http://{listen} invoice.xml invoice-signed.xml", cli.display(), p = pki.display());
-    println!("  {} sign --format pades --p12 {p}/signer.p12 --password changeit document.pdf document-signed.pdf", cli.display(), p = pki.display());
-    println!("Timestamp authority on http://{listen} (Ctrl-C stops it):");
-    status(
-        Command::new(&cli)
-            .args(["tsa", "--listen", &listen, "--cert"])
-            .arg(pki.join("tsa.pem"))
-            .arg("--key")
-            .arg(pki.join("tsa.key"))
-            .arg("--chain")
-            .arg(pki.join("ca.pem")),
-    )
+    println!(
+        "Demo client services (DEVELOPMENT ONLY): demo / demo-secret and demo2 / demo2-secret."
+    );
+    println!("Get a token and sign the UBL example (a second identical call answers 409 0.0.7):");
+    println!("  TOKEN=$(curl -s -u demo:demo-secret -d grant_type=client_credentials {url}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')");
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' --data @{}/sign-request.json {url}/api/v0/document/sign/base64/", demo.display());
+    println!("Ctrl-C stops the service.");
+    status(&mut service(&["serve"]))
 }
 
 fn main() -> ExitCode {

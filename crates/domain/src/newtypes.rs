@@ -282,17 +282,13 @@ impl EmailAddress {
 
 wire_enum! {
     /// The language of a client service's e-mails and portal: `pt_PT` or `en`.
+    #[derive(Default)]
     pub enum Language {
         /// European Portuguese (the default).
+        #[default]
         PtPt = "pt_PT",
         /// English.
         En = "en",
-    }
-}
-
-impl Default for Language {
-    fn default() -> Self {
-        Language::PtPt
     }
 }
 

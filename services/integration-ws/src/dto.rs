@@ -116,6 +116,31 @@ pub struct ValidDocument {
     pub apply_timestamp: bool,
     pub content: Bytes,
     pub params: SignatureParams,
+    /// The signature options as received, kept with the document.
+    pub options: serde_json::Value,
+}
+
+impl ValidDocument {
+    /// `documentAttributes` of the signed document: how it was signed.
+    pub fn attributes(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        let level = if self.apply_timestamp { "B-T" } else { "B-B" };
+        map.insert("SIGNATURE_ATTRIBUTE_LEVEL".into(), level.into());
+        if self.signature_type == SignatureType::XAdES {
+            let canonical = match self.params.canonical_transform {
+                CanonicalTransform::Exclusive => "EXCLUSIVE",
+                CanonicalTransform::ExclusiveWithComments => "EXCLUSIVE_WITH_COMMENTS",
+            };
+            let transform = match self.params.signature_transform {
+                SignatureTransform::Enveloped => "ENVELOPED",
+                SignatureTransform::XPath => "XPATH",
+                SignatureTransform::XPath2Filter => "XPATH2_FILTER",
+            };
+            map.insert("SIGNATURE_ATTRIBUTE_CANONICAL".into(), canonical.into());
+            map.insert("SIGNATURE_ATTRIBUTE_TRANSFORM".into(), transform.into());
+        }
+        serde_json::Value::Object(map)
+    }
 }
 
 /// Limits the request is checked against before any signing.
@@ -123,6 +148,8 @@ pub struct ValidDocument {
 pub struct Limits {
     pub max_documents: usize,
     pub max_document_bytes: usize,
+    /// The whole request body (64 MiB by default).
+    pub max_body_bytes: usize,
 }
 
 fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
@@ -282,7 +309,15 @@ impl SignRequest {
                     }
                 };
             }
+            let options = serde_json::json!({
+                "signatureType": signature_type.as_str(),
+                "applyTimestamp": info.apply_timestamp,
+                "reason": params.reason,
+                "location": params.location,
+                "signatureLocation": params.signature_location,
+            });
             documents.push(ValidDocument {
+                options,
                 external_reference: doc_ref,
                 name,
                 content_type,

@@ -13,6 +13,9 @@ use signstash_domain::ErrorCode;
 pub struct ApiError {
     pub code: ErrorCode,
     pub cause: Option<String>,
+    /// Answer "not found" (404) instead of the code's own status. The API page has no code of
+    /// its own for it; the body carries `0.0.6` (a path parameter that names nothing).
+    pub not_found: bool,
 }
 
 #[derive(Serialize)]
@@ -28,11 +31,25 @@ impl ApiError {
         Self {
             code,
             cause: Some(cause.into()),
+            not_found: false,
+        }
+    }
+
+    /// 404: the thing named does not exist or belongs to another client service.
+    pub fn not_found(cause: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::ParameterValidation,
+            cause: Some(cause.into()),
+            not_found: true,
         }
     }
 
     pub fn bare(code: ErrorCode) -> Self {
-        Self { code, cause: None }
+        Self {
+            code,
+            cause: None,
+            not_found: false,
+        }
     }
 
     /// A mandatory or malformed attribute (400 `0.0.2`).
@@ -63,9 +80,20 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(self.body())).into_response()
+        let status = if self.not_found {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        };
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if self.code == ErrorCode::TooManyRequests {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }
 

@@ -1,16 +1,179 @@
-//! The Sign'Stash integration API v0 (`../shared/design/api-v0.md`).
+//! The Sign'Stash integration API v0 (`../shared/design/api-v0.md`): the token server, the
+//! signing endpoints and the operation reads, over PostgreSQL and the encrypted document store.
 //!
-//! Built so far: the wire contract of `SignRequest` and its validation into signing parameters,
-//! and the error body with the codes of the API page. The store, token server, endpoints and
-//! delivery are wired by the rest of the integration-service issue.
+//! Not yet built (see the issue's note): the e-mail outbox worker and resend endpoint, hash
+//! signing for the proxy, concurrency limits, metrics and OpenAPI.
 
+pub mod config;
+pub mod demo;
 pub mod dto;
 pub mod error;
+pub mod routes;
+pub mod state;
+pub mod view;
 
-use axum::routing::get;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{get, post};
 use axum::Router;
+use secrecy::ExposeSecret;
+use signstash_oauth::TokenService;
+use signstash_signing::{HttpTimeStamper, KeyFileSigner, TimeStamper, TimestampAuthority};
+use signstash_store::{DocumentStore, DocumentStoreBackend, MasterKey};
+use sqlx::PgPool;
 
-/// The service's routes (so far the liveness probe).
-pub fn router() -> Router {
-    Router::new().route("/health/live", get(|| async { "ok" }))
+use crate::config::Config;
+use crate::dto::Limits;
+use crate::state::{App, AppState};
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/health/live", get(|| async { "ok" }))
+        .route("/health/ready", get(ready))
+        .route("/tsa", post(timestamp))
+        .route("/api/v0/timestamp", post(timestamp))
+        .merge(routes::sign::router())
+        .merge(routes::operations::router())
+        .merge(signstash_oauth::router())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+async fn ready(State(app): State<AppState>) -> axum::http::StatusCode {
+    let db = sqlx::query("SELECT 1").execute(&app.db).await.is_ok();
+    let store = app.documents.check().await.is_ok();
+    if db && store {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+/// The embedded RFC 3161 authority (development default, and for the proxy's B-T).
+async fn timestamp(State(app): State<AppState>, body: bytes::Bytes) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match &app.embedded_tsa {
+        Some(tsa) => {
+            let tsa = tsa.clone();
+            let reply = tokio::task::spawn_blocking(move || tsa.respond(&body))
+                .await
+                .unwrap_or_default();
+            (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/timestamp-reply",
+                )],
+                reply,
+            )
+                .into_response()
+        }
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A built, bound service: `port()` is known before `run` (port 0 allowed).
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Self, String> {
+        let db = signstash_store::connect(
+            config.database_url.expose_secret(),
+            config.db_max_connections,
+        )
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+        signstash_store::MIGRATOR
+            .run(&db)
+            .await
+            .map_err(|e| format!("migrations: {e}"))?;
+        let state = state_from(db, config).await?;
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The state for a database that is migrated already (tests build it on their own pool).
+pub async fn state_from(db: PgPool, config: &Config) -> Result<AppState, String> {
+    let master_key = MasterKey::from_base64(&config.master_key)
+        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
+    let documents = DocumentStore::new(
+        &DocumentStoreBackend::Local {
+            root: config.document_dir.clone(),
+        },
+        MasterKey::from_base64(&config.master_key).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("document store: {e}"))?;
+    let ring = state::load_key_ring(&db, &master_key).await?;
+    let tokens = TokenService::new(ring, config.jwt_issuer.clone());
+    let embedded_tsa = match (&config.tsa_cert, &config.tsa_key) {
+        (Some(cert), Some(key)) => {
+            let read =
+                |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+            let signer = KeyFileSigner::from_pem(&read(key)?, &read(cert)?, None)
+                .map_err(|e| format!("SIGNSTASH_TSA_CERT/KEY: {e}"))?;
+            Some(Arc::new(TimestampAuthority::new(Arc::new(signer))))
+        }
+        _ => None,
+    };
+    let tsa: Option<Arc<dyn TimeStamper>> = match &config.tsa_url {
+        Some(url) => Some(Arc::new(HttpTimeStamper::new(url.clone()))),
+        None => embedded_tsa.clone().map(|t| t as Arc<dyn TimeStamper>),
+    };
+    let limits = Limits {
+        max_documents: config.max_documents,
+        max_document_bytes: config.max_document_bytes,
+        max_body_bytes: config.max_body_bytes,
+    };
+    Ok(AppState(Arc::new(App::new(
+        db,
+        documents,
+        master_key,
+        tokens,
+        limits,
+        tsa,
+        embedded_tsa,
+    ))))
 }

@@ -1,7 +1,101 @@
-//! integration-ws: not served yet; the endpoints arrive with the rest of the integration-service
-//! issue. Running it explains that rather than pretending.
+//! integration-ws: tracing → configuration → state → serve.
+//! `integration-ws seed-demo PKI_DIR OUT_DIR` creates the development tenants instead (used by
+//! `cargo xtask up`): clients `demo` / `demo2` with secrets `demo-secret` / `demo2-secret`.
 
-fn main() -> std::process::ExitCode {
-    eprintln!("integration-ws: the integration API is under construction (see README); nothing to serve yet");
-    std::process::ExitCode::FAILURE
+use integration_ws::config::Config;
+use integration_ws::Application;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let json = std::env::var("SIGNSTASH_LOG_JSON").is_ok_and(|v| v == "1" || v == "true");
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if json {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let result = match Config::from_env() {
+        Err(e) => Err(e),
+        Ok(config) => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            match args
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
+                [] | ["serve"] => serve(config).await,
+                ["seed-demo", pki, out] => seed_demo(config, pki, out).await,
+                _ => Err("usage: integration-ws [serve | seed-demo PKI_DIR OUT_DIR]".into()),
+            }
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("integration-ws: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let app = Application::build(&config).await?;
+    tracing::info!(port = app.port(), "integration-ws listening");
+    app.run().await.map_err(|e| e.to_string())
+}
+
+async fn seed_demo(config: Config, pki: &str, out: &str) -> Result<(), String> {
+    use integration_ws::demo::{sample_sign_request, seed, DemoClient};
+    use secrecy::ExposeSecret;
+    let db = signstash_store::connect(config.database_url.expose_secret(), 2)
+        .await
+        .map_err(|e| e.to_string())?;
+    signstash_store::MIGRATOR
+        .run(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let master_key =
+        signstash_store::MasterKey::from_base64(&config.master_key).map_err(|e| e.to_string())?;
+    let pki = std::path::Path::new(pki);
+    let read = |name: &str| {
+        std::fs::read(pki.join(name)).map_err(|e| format!("{}: {e}", pki.join(name).display()))
+    };
+    let key = read("signer.key")?;
+    let chain = String::from_utf8(read("signer.pem")?).map_err(|e| e.to_string())?
+        + &String::from_utf8(read("ca.pem")?).map_err(|e| e.to_string())?;
+    seed(
+        &db,
+        &master_key,
+        &[
+            DemoClient {
+                alias: "demo",
+                secret: "demo-secret",
+                issuer_name: "Demo Issuer",
+                issuer_vat: "500000018",
+                key_pem: &key,
+                chain_pem: &chain,
+            },
+            DemoClient {
+                alias: "demo2",
+                secret: "demo2-secret",
+                issuer_name: "Demo Issuer Two",
+                issuer_vat: "500000026",
+                key_pem: &key,
+                chain_pem: &chain,
+            },
+        ],
+    )
+    .await?;
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let reference = format!("DEMO-{}", time::OffsetDateTime::now_utc().unix_timestamp());
+    let request =
+        serde_json::to_vec_pretty(&sample_sign_request(&reference)).map_err(|e| e.to_string())?;
+    std::fs::write(std::path::Path::new(out).join("sign-request.json"), request)
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }

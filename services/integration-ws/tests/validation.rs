@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 const LIMITS: Limits = Limits {
     max_documents: 3,
     max_document_bytes: 1024,
+    max_body_bytes: 1 << 20,
 };
 
 fn b64(bytes: &[u8]) -> String {

@@ -1,0 +1,220 @@
+//! The document store: document bytes behind [`object_store`] (a local folder by default,
+//! S3-compatible storage with the `s3` feature), always encrypted at rest (see [`crate::crypto`]).
+//!
+//! The database row of a document keeps the [`StoredDocument`] (`storage_key`, `wrapped_key`);
+//! the object holds only ciphertext. Losing the master key loses every document.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+
+use crate::crypto::MasterKey;
+use crate::error::StoreError;
+
+/// Where the encrypted objects go.
+#[derive(Debug, Clone)]
+pub enum DocumentStoreBackend {
+    /// A folder on the local file system (created if missing). The development default.
+    Local {
+        /// The folder, e.g. `.data/documents`.
+        root: PathBuf,
+    },
+    /// In memory (tests).
+    Memory,
+    /// S3-compatible storage (AWS S3, MinIO, Ceph …).
+    #[cfg(feature = "s3")]
+    S3(S3Config),
+}
+
+/// S3-compatible storage settings. Unset credentials fall back to the usual `AWS_*` variables.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// The bucket.
+    pub bucket: String,
+    /// The region (`us-east-1` if unset).
+    pub region: Option<String>,
+    /// A custom endpoint (MinIO: `http://127.0.0.1:9000`); path-style requests are used then.
+    pub endpoint: Option<String>,
+    /// The access key id.
+    pub access_key_id: Option<String>,
+    /// The secret access key.
+    pub secret_access_key: Option<secrecy::SecretString>,
+    /// Allow plain HTTP (a local MinIO).
+    pub allow_http: bool,
+}
+
+/// How a document was stored: what the database keeps to find and open it again.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// The object's key in the store (`documents/YYYY/MM/<uuid>`), unique.
+    pub storage_key: String,
+    /// The document's AES-256 key, sealed by the master key.
+    pub wrapped_key: Vec<u8>,
+    /// The plaintext length in bytes (`contentLength`).
+    pub content_length: u64,
+}
+
+impl std::fmt::Debug for StoredDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredDocument")
+            .field("storage_key", &self.storage_key)
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Encrypted document storage. Cheap to clone (shared state behind `Arc`).
+#[derive(Clone)]
+pub struct DocumentStore {
+    objects: Arc<dyn ObjectStore>,
+    master_key: Arc<MasterKey>,
+}
+
+impl std::fmt::Debug for DocumentStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentStore")
+            .field("objects", &self.objects.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Above this size encryption runs on the blocking pool, so a large PDF does not hold an
+/// async worker thread for milliseconds.
+const BLOCKING_THRESHOLD: usize = 256 * 1024;
+
+impl DocumentStore {
+    /// Opens the configured backend.
+    pub fn new(backend: &DocumentStoreBackend, master_key: MasterKey) -> Result<Self, StoreError> {
+        let objects: Arc<dyn ObjectStore> = match backend {
+            DocumentStoreBackend::Local { root } => {
+                std::fs::create_dir_all(root).map_err(|e| {
+                    StoreError::Config(format!(
+                        "cannot create the document folder {}: {e}",
+                        root.display()
+                    ))
+                })?;
+                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(root)?)
+            }
+            DocumentStoreBackend::Memory => Arc::new(object_store::memory::InMemory::new()),
+            #[cfg(feature = "s3")]
+            DocumentStoreBackend::S3(config) => Arc::new(s3(config)?),
+        };
+        Ok(Self::with_object_store(objects, master_key))
+    }
+
+    /// Over any `object_store` implementation.
+    pub fn with_object_store(objects: Arc<dyn ObjectStore>, master_key: MasterKey) -> Self {
+        DocumentStore {
+            objects,
+            master_key: Arc::new(master_key),
+        }
+    }
+
+    /// Encrypts and stores a document under a new key.
+    pub async fn put(&self, plaintext: Bytes) -> Result<StoredDocument, StoreError> {
+        let now = time::OffsetDateTime::now_utc();
+        let storage_key = format!(
+            "documents/{:04}/{:02}/{}",
+            now.year(),
+            u8::from(now.month()),
+            uuid::Uuid::new_v4()
+        );
+        let content_length = plaintext.len() as u64;
+        let (sealed, wrapped_key) = if plaintext.len() > BLOCKING_THRESHOLD {
+            let (key, sk) = (self.master_key.clone(), storage_key.clone());
+            tokio::task::spawn_blocking(move || key.encrypt_document(&plaintext, &sk))
+                .await
+                .map_err(|e| StoreError::Config(format!("encryption task failed: {e}")))??
+        } else {
+            self.master_key.encrypt_document(&plaintext, &storage_key)?
+        };
+        self.objects
+            .put(
+                &ObjectPath::from(storage_key.as_str()),
+                PutPayload::from(sealed),
+            )
+            .await?;
+        Ok(StoredDocument {
+            storage_key,
+            wrapped_key,
+            content_length,
+        })
+    }
+
+    /// Reads and decrypts a document. A tampered, truncated or swapped object, or a wrong
+    /// master key, gives [`StoreError::Crypto`]; a missing object [`StoreError::NotFound`].
+    pub async fn get(&self, stored: &StoredDocument) -> Result<Bytes, StoreError> {
+        let sealed = match self
+            .objects
+            .get(&ObjectPath::from(stored.storage_key.as_str()))
+            .await
+        {
+            Ok(result) => result.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Err(StoreError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let plaintext = if sealed.len() > BLOCKING_THRESHOLD {
+            let (key, stored) = (self.master_key.clone(), stored.clone());
+            tokio::task::spawn_blocking(move || {
+                key.decrypt_document(&sealed, &stored.wrapped_key, &stored.storage_key)
+            })
+            .await
+            .map_err(|e| StoreError::Config(format!("decryption task failed: {e}")))??
+        } else {
+            self.master_key
+                .decrypt_document(&sealed, &stored.wrapped_key, &stored.storage_key)?
+        };
+        Ok(Bytes::from(plaintext))
+    }
+
+    /// Removes a document (end of its storage period). Removing a missing one is not an error.
+    pub async fn delete(&self, stored: &StoredDocument) -> Result<(), StoreError> {
+        match self
+            .objects
+            .delete(&ObjectPath::from(stored.storage_key.as_str()))
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether the backend answers (for `/health/ready`): a `head` of an absent object.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        match self.objects.head(&ObjectPath::from("health/probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The raw object store (tests, maintenance jobs).
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
+    }
+}
+
+#[cfg(feature = "s3")]
+fn s3(config: &S3Config) -> Result<object_store::aws::AmazonS3, StoreError> {
+    use secrecy::ExposeSecret as _;
+    let mut builder = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(&config.bucket)
+        .with_allow_http(config.allow_http);
+    if let Some(region) = &config.region {
+        builder = builder.with_region(region);
+    }
+    if let Some(endpoint) = &config.endpoint {
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_virtual_hosted_style_request(false);
+    }
+    if let Some(id) = &config.access_key_id {
+        builder = builder.with_access_key_id(id);
+    }
+    if let Some(secret) = &config.secret_access_key {
+        builder = builder.with_secret_access_key(secret.expose_secret());
+    }
+    Ok(builder.build()?)
+}

@@ -1,0 +1,210 @@
+//! The encrypted document store (no database needed).
+#![allow(clippy::unwrap_used)]
+
+use bytes::Bytes;
+use object_store::path::Path;
+use object_store::PutPayload;
+use secrecy::SecretBox;
+use signstash_store::{CryptoError, DocumentStore, DocumentStoreBackend, MasterKey, StoreError};
+
+fn key(byte: u8) -> MasterKey {
+    MasterKey::new(SecretBox::new(Box::new([byte; 32])))
+}
+
+fn local(root: &std::path::Path, byte: u8) -> DocumentStore {
+    DocumentStore::new(
+        &DocumentStoreBackend::Local {
+            root: root.to_path_buf(),
+        },
+        key(byte),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn round_trip_on_the_local_folder_stores_only_ciphertext() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = local(&dir.path().join("documents-root"), 7);
+    store.check().await.unwrap();
+    let pdf = Bytes::from_static(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n");
+    let stored = store.put(pdf.clone()).await.unwrap();
+    assert_eq!(stored.content_length, pdf.len() as u64);
+    assert!(stored.storage_key.starts_with("documents/"));
+    assert_eq!(store.get(&stored).await.unwrap(), pdf);
+
+    let on_disk =
+        std::fs::read(dir.path().join("documents-root").join(&stored.storage_key)).unwrap();
+    assert_eq!(on_disk.len(), pdf.len() + 1 + 12 + 16);
+    assert!(
+        !on_disk.windows(8).any(|w| w == b"%PDF-1.7"),
+        "plaintext on disk"
+    );
+    // Each document gets its own key: the same bytes twice give different objects and keys.
+    let again = store.put(pdf.clone()).await.unwrap();
+    assert_ne!(again.storage_key, stored.storage_key);
+    assert_ne!(again.wrapped_key, stored.wrapped_key);
+    // A new process with the same master key reads it.
+    assert_eq!(
+        local(&dir.path().join("documents-root"), 7)
+            .get(&stored)
+            .await
+            .unwrap(),
+        pdf
+    );
+
+    store.delete(&stored).await.unwrap();
+    assert!(matches!(
+        store.get(&stored).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete(&stored).await.unwrap();
+    // Debug shows no key material.
+    assert!(!format!("{stored:?}").contains("wrapped_key"));
+}
+
+#[tokio::test]
+async fn large_and_empty_documents_round_trip() {
+    let store = DocumentStore::new(&DocumentStoreBackend::Memory, key(1)).unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let stored = store.put(Bytes::from(big.clone())).await.unwrap();
+    assert_eq!(store.get(&stored).await.unwrap(), big);
+    let empty = store.put(Bytes::new()).await.unwrap();
+    assert!(store.get(&empty).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_tampered_object_is_refused() {
+    let store = DocumentStore::new(&DocumentStoreBackend::Memory, key(1)).unwrap();
+    let stored = store.put(Bytes::from_static(b"<Invoice/>")).await.unwrap();
+    let path = Path::from(stored.storage_key.as_str());
+    let mut sealed = store
+        .objects()
+        .get(&path)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+
+    let last = sealed.len() - 1;
+    sealed[last] ^= 0x01; // the tag
+    store
+        .objects()
+        .put(&path, PutPayload::from(sealed.clone()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get(&stored).await,
+        Err(StoreError::Crypto(CryptoError::Tampered))
+    ));
+
+    sealed[last] ^= 0x01;
+    sealed[20] ^= 0x80; // the ciphertext
+    store
+        .objects()
+        .put(&path, PutPayload::from(sealed.clone()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get(&stored).await,
+        Err(StoreError::Crypto(CryptoError::Tampered))
+    ));
+
+    store
+        .objects()
+        .put(&path, PutPayload::from(sealed[..10].to_vec()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get(&stored).await,
+        Err(StoreError::Crypto(CryptoError::Format))
+    ));
+}
+
+#[tokio::test]
+async fn a_swapped_object_or_altered_metadata_is_refused() {
+    let store = DocumentStore::new(&DocumentStoreBackend::Memory, key(1)).unwrap();
+    let a = store.put(Bytes::from_static(b"document A")).await.unwrap();
+    let b = store.put(Bytes::from_static(b"document B")).await.unwrap();
+    // B's object put where A's was: A's key does not open it.
+    let b_bytes = store
+        .objects()
+        .get(&Path::from(b.storage_key.as_str()))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    store
+        .objects()
+        .put(
+            &Path::from(a.storage_key.as_str()),
+            PutPayload::from(b_bytes),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(store.get(&a).await, Err(StoreError::Crypto(_))));
+    // A's row pointing at B's object with A's wrapped key, or B's key on A's key path.
+    let mut mixed = a.clone();
+    mixed.wrapped_key = b.wrapped_key.clone();
+    assert!(matches!(
+        store.get(&mixed).await,
+        Err(StoreError::Crypto(CryptoError::KeyUnwrap))
+    ));
+    let mut flipped = b.clone();
+    flipped.wrapped_key[5] ^= 1;
+    assert!(matches!(
+        store.get(&flipped).await,
+        Err(StoreError::Crypto(CryptoError::KeyUnwrap))
+    ));
+}
+
+#[tokio::test]
+async fn a_wrong_master_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = local(dir.path(), 7)
+        .put(Bytes::from_static(b"secret invoice"))
+        .await
+        .unwrap();
+    let err = local(dir.path(), 8).get(&stored).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Crypto(CryptoError::KeyUnwrap)),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("secret invoice"));
+}
+
+#[tokio::test]
+async fn an_unusable_folder_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = DocumentStore::new(
+        &DocumentStoreBackend::Local {
+            root: file.join("sub"),
+        },
+        key(1),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+}
+
+#[cfg(feature = "s3")]
+#[test]
+fn the_s3_backend_is_configurable() {
+    // Building the client does not contact the server.
+    let store = DocumentStore::new(
+        &DocumentStoreBackend::S3(signstash_store::S3Config {
+            bucket: "signstash".into(),
+            region: Some("us-east-1".into()),
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            access_key_id: Some("minio".into()),
+            secret_access_key: Some(secrecy::SecretString::from("minio-secret")),
+            allow_http: true,
+        }),
+        key(1),
+    )
+    .unwrap();
+    assert!(!format!("{store:?}").contains("minio-secret"));
+}

@@ -1,0 +1,4 @@
+//! One module per feature; `crate::router` merges them.
+
+pub mod operations;
+pub mod sign;

@@ -1,0 +1,164 @@
+//! Reading operations back: recovery by document reference, status, detail, zip.
+//! Another client service's operation is answered exactly as one that does not exist.
+
+use std::io::Write as _;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use signstash_domain::{ErrorCode, ExternalReference, OperationId};
+use signstash_oauth::{BearerClient, TokenRejection};
+use signstash_store::{documents, operations};
+
+use crate::error::ApiError;
+use crate::routes::sign::authenticate;
+use crate::state::AppState;
+use crate::view::{self, SignOperation};
+
+pub fn router() -> Router<AppState> {
+    let mut r = Router::new();
+    for (path, handler) in [
+        (
+            "/api/v0/operation/id/withDocumentExternalReference/{reference}",
+            get(id_by_document_reference),
+        ),
+        ("/api/v0/operation/status/{id}", get(status)),
+        (
+            "/api/v0/operation/sign/detail/{id}/contentInResponse/{include}",
+            get(detail),
+        ),
+        ("/api/v0/operation/sign/detail/{id}/documents", get(zip)),
+    ] {
+        r = r
+            .route(path, handler.clone())
+            .route(&format!("{path}/"), handler);
+    }
+    r
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("operation not found")
+}
+
+fn operation_id(raw: &str) -> Result<OperationId, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .map(OperationId)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ParameterValidation,
+                format!("operation id `{raw}` is not a number"),
+            )
+        })
+}
+
+async fn id_by_document_reference(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    Path(reference): Path<String>,
+) -> Result<Json<i64>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let reference = ExternalReference::try_from(reference.as_str()).map_err(|e| {
+        ApiError::new(
+            ErrorCode::ParameterValidation,
+            format!("externalReference: {e}"),
+        )
+    })?;
+    operations::find_id_by_document_reference(&app.db, auth.client_service.id, &reference)
+        .await
+        .map_err(ApiError::internal)?
+        .map(|id| Json(id.0))
+        .ok_or_else(not_found)
+}
+
+async fn status(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    Path(id): Path<String>,
+) -> Result<Json<SignOperation>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let id = operation_id(&id)?;
+    view::load(&app, &auth.client_service, id, false)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
+}
+
+async fn detail(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    Path((id, include)): Path<(String, String)>,
+) -> Result<Json<SignOperation>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let id = operation_id(&id)?;
+    let include = match include.as_str() {
+        "true" => true,
+        "false" => false,
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::ParameterValidation,
+                format!("contentInResponse must be true or false, not `{other}`"),
+            ))
+        }
+    };
+    view::load(&app, &auth.client_service, id, include)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
+}
+
+/// A zip of the signed documents, each entry `<externalReference>.<name>`.
+async fn zip(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let id = operation_id(&id)?;
+    let cs = auth.client_service.id;
+    operations::find(&app.db, cs, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
+    let docs = documents::list_for_operation(&app.db, cs, id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut entries = Vec::new();
+    for d in docs {
+        if let Some(stored) = d.stored() {
+            let bytes = app
+                .documents
+                .get(&stored)
+                .await
+                .map_err(ApiError::internal)?;
+            entries.push((format!("{}.{}", d.external_reference, d.name), bytes));
+        }
+    }
+    let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in entries {
+            w.start_file(name, opts)?;
+            w.write_all(&bytes)?;
+        }
+        Ok(w.finish()?.into_inner())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"operation-{}.zip\"", id.0),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

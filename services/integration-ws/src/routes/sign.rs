@@ -1,0 +1,310 @@
+//! `POST /api/v0/document/sign/base64/` and `/api/v0/document/sign/` (multipart).
+//!
+//! Checks in the order of the API page: token → client service active → issuer active →
+//! certificate configured → request valid. Every document is prepared (parsed) before anything
+//! is stored, so a document that is not what its type says fails the request with nothing
+//! written; once the operation exists, a failure while signing one document marks that document
+//! and not the others.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Multipart, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use bytes::Bytes;
+use signstash_domain::{
+    CipherStatus, ClientServiceStatus, CompanyStatus, ErrorCode, ExternalReference, FolderContent,
+    OperationStatus, SignError, SignStatus, StorageStatus,
+};
+use signstash_oauth::{BearerClient, TokenRejection};
+use signstash_signing::{Prepared, Signer};
+use signstash_store::client_services::ClientService;
+use signstash_store::{client_services, documents, operations, StoreError};
+
+use crate::dto::{SignRequest, ValidSignRequest};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::view::{self, SignOperation};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v0/document/sign/base64", post(sign_base64))
+        .route("/api/v0/document/sign/base64/", post(sign_base64))
+        .route("/api/v0/document/sign", post(sign_multipart))
+        .route("/api/v0/document/sign/", post(sign_multipart))
+}
+
+/// A client service that passed the first four checks.
+pub struct Authorized {
+    pub client_service: ClientService,
+}
+
+/// Token → client service known and active → issuer active.
+pub async fn authenticate(
+    app: &AppState,
+    bearer: Result<BearerClient, TokenRejection>,
+) -> Result<Authorized, ApiError> {
+    let bearer = bearer.map_err(|r| ApiError::new(ErrorCode::InvalidToken, r.description()))?;
+    let cs = client_services::find(
+        &app.db,
+        signstash_domain::ClientServiceId(bearer.client_service_id),
+    )
+    .await
+    .map_err(ApiError::internal)?
+    .ok_or_else(|| ApiError::bare(ErrorCode::InvalidClientService))?;
+    if cs.status != ClientServiceStatus::Active {
+        return Err(ApiError::bare(ErrorCode::ClientServiceNotActive));
+    }
+    if cs.issuer.status != CompanyStatus::Active {
+        return Err(ApiError::bare(ErrorCode::IssuerNotActive));
+    }
+    Ok(Authorized { client_service: cs })
+}
+
+async fn signer(app: &AppState, auth: &Authorized) -> Result<Arc<dyn Signer>, ApiError> {
+    let cert = auth.client_service.certificate_id.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::MissingConfiguration,
+            "the client service has no signing certificate",
+        )
+    })?;
+    app.signer_for(cert.0, auth.client_service.id).await
+}
+
+async fn sign_base64(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    body: Result<Json<SignRequest>, JsonRejection>,
+) -> Result<Json<SignOperation>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let signer = signer(&app, &auth).await?;
+    let Json(request) = body?;
+    let valid = request.validate(app.limits, None)?;
+    execute(&app, &auth, signer, valid).await.map(Json)
+}
+
+async fn sign_multipart(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Json<SignOperation>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let signer = signer(&app, &auth).await?;
+    let mut multipart = multipart
+        .map_err(|e| ApiError::attribute(format!("multipart body expected: {}", e.body_text())))?;
+    let mut request: Option<SignRequest> = None;
+    let mut files: Vec<Bytes> = Vec::new();
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ErrorCode::AttributeSizeExceeded,
+                "request body over the limit",
+            )
+        } else {
+            ApiError::attribute(format!("malformed multipart body: {}", e.body_text()))
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("signRequest") => {
+                let text = field.bytes().await.map_err(bad)?;
+                request = Some(
+                    serde_json::from_slice(&text)
+                        .map_err(|e| ApiError::attribute(format!("signRequest: {e}")))?,
+                );
+            }
+            Some("files") => files.push(field.bytes().await.map_err(bad)?),
+            _ => {}
+        }
+    }
+    let request = request.ok_or_else(|| ApiError::attribute("signRequest part is required"))?;
+    let valid = request.validate(app.limits, Some(files))?;
+    execute(&app, &auth, signer, valid).await.map(Json)
+}
+
+fn sign_error_of(e: &signstash_signing::Error) -> SignError {
+    use signstash_signing::Error as E;
+    match e {
+        E::Timestamp(_) | E::TimestampAuthorityMissing => SignError::TimestampSignError,
+        E::Key(_) | E::Pkcs11(_) | E::BadSignatureValue(_) => SignError::CertServiceGlobalError,
+        E::Certificate(_) => SignError::InvalidCertificateSignError,
+        _ => SignError::SignOperationInternalError,
+    }
+}
+
+/// Prepare every document, create the operation, sign and store each document, finish.
+pub async fn execute(
+    app: &AppState,
+    auth: &Authorized,
+    signer: Arc<dyn Signer>,
+    request: ValidSignRequest,
+) -> Result<SignOperation, ApiError> {
+    let cs = &auth.client_service;
+    let _slot = app.admit(cs.id, cs.concurrency_limit)?;
+    if request.documents.iter().any(|d| d.apply_timestamp) && app.tsa.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::MissingConfiguration,
+            "no timestamp authority is configured",
+        ));
+    }
+    // Phase one for every document, off the async workers: a bad document fails the request
+    // before anything is written.
+    let to_prepare: Vec<_> = request
+        .documents
+        .iter()
+        .map(|d| (d.content.clone(), d.params.clone()))
+        .collect();
+    let chain = signer.certificate_chain().clone();
+    let kind = signer.key_kind();
+    let prepared: Vec<Prepared> = tokio::task::spawn_blocking(move || {
+        to_prepare
+            .into_iter()
+            .enumerate()
+            .map(|(i, (content, params))| {
+                signstash_signing::prepare(content, &params, &chain, kind).map_err(|e| {
+                    let mut err = ApiError::from(e);
+                    err.cause = err.cause.map(|c| format!("documents[{i}]: {c}"));
+                    err
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
+    })
+    .await
+    .map_err(ApiError::internal)??;
+
+    let new = operations::NewOperation {
+        client_service_id: cs.id,
+        external_reference: ExternalReference::try_from(request.external_reference.as_str())
+            .map_err(|e| ApiError::attribute(format!("externalReference: {e}")))?,
+        description: request.description.clone(),
+        folder_content: FolderContent::Document,
+        return_signed_content: request.return_signed_content,
+        preserve_content: request.preserve_content,
+        attach_documents: request.attach_documents,
+        documents: request
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                Ok(operations::NewDocument {
+                    external_reference: ExternalReference::try_from(d.external_reference.as_str())
+                        .map_err(|e| {
+                            ApiError::attribute(format!(
+                                "documents[{i}].documentRequest.externalReference: {e}"
+                            ))
+                        })?,
+                    name: d.name.clone(),
+                    content_type: d.content_type.clone(),
+                    signature_type: d.signature_type,
+                    sign_options: d.options.clone(),
+                    content_length: i64::try_from(d.content.len()).unwrap_or(i64::MAX),
+                    storage_period_months: Some(cs.storage_period_months),
+                    digest_algorithm: None,
+                    digest: None,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+        receivers: request
+            .receivers
+            .iter()
+            .map(|r| {
+                signstash_domain::EmailAddress::try_from(r.as_str())
+                    .map_err(|_| ApiError::bare(ErrorCode::ParameterValidation))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let created = match operations::create(&mut conn, &new).await {
+        Ok(c) => c,
+        Err(StoreError::Duplicate(kind)) => {
+            let what = match kind {
+                signstash_store::DuplicateKind::DocumentReference => "a document externalReference",
+                _ => "externalReference",
+            };
+            return Err(ApiError::new(
+                ErrorCode::AlreadyExists,
+                format!("{what} already used by this client service"),
+            ));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    drop(conn);
+    let started = Instant::now();
+    operations::mark_started(&app.db, cs.id, created.id)
+        .await
+        .map_err(ApiError::internal)?;
+
+    let mut statuses = Vec::with_capacity(prepared.len());
+    for ((p, doc_id), doc) in prepared
+        .into_iter()
+        .zip(&created.document_ids)
+        .zip(&request.documents)
+    {
+        let signer = signer.clone();
+        let tsa = app.tsa.clone();
+        let signed = tokio::task::spawn_blocking(move || {
+            let value = signer.sign(p.digest_algorithm(), p.data_to_sign(), p.digest())?;
+            let signed = p.finish(&value, tsa.as_deref())?;
+            Ok::<_, signstash_signing::Error>(Bytes::from(signed.to_vec()))
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        match signed {
+            Ok(bytes) => match app.documents.put(bytes).await {
+                Ok(stored) => {
+                    let attributes = doc.attributes();
+                    documents::set_signed(&app.db, cs.id, *doc_id, &attributes, None)
+                        .await
+                        .map_err(ApiError::internal)?;
+                    documents::set_storage(
+                        &app.db,
+                        cs.id,
+                        *doc_id,
+                        Some(&stored),
+                        CipherStatus::Ciphered,
+                        StorageStatus::ContentStored,
+                    )
+                    .await
+                    .map_err(ApiError::internal)?;
+                    statuses.push(SignStatus::Signed);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "document store");
+                    documents::set_sign_error(
+                        &app.db,
+                        cs.id,
+                        *doc_id,
+                        SignError::StorageServiceGlobalError,
+                        None,
+                    )
+                    .await
+                    .map_err(ApiError::internal)?;
+                    statuses.push(SignStatus::ErrorSigning);
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "signing a document failed");
+                documents::set_sign_error(
+                    &app.db,
+                    cs.id,
+                    *doc_id,
+                    sign_error_of(&e),
+                    Some(&e.to_string()),
+                )
+                .await
+                .map_err(ApiError::internal)?;
+                statuses.push(SignStatus::ErrorSigning);
+            }
+        }
+    }
+    let status = OperationStatus::from_documents(statuses);
+    let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    operations::finish(&app.db, cs.id, created.id, status, elapsed)
+        .await
+        .map_err(ApiError::internal)?;
+    view::load(app, cs, created.id, request.return_signed_content)
+        .await?
+        .ok_or_else(|| ApiError::internal("the operation just created is gone"))
+}

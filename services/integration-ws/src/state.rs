@@ -1,0 +1,221 @@
+//! The one state of the service, shared by every handler.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::FromRef;
+use signstash_domain::{ClientServiceId, KeySourceKind};
+use signstash_oauth::{
+    ClientDirectory, ClientRecord, DirectoryError, KeyRing, OAuthState, SigningKey, TokenService,
+};
+use signstash_signing::{KeyFileSigner, Signer, TimeStamper};
+use signstash_store::{certificates, oauth_keys, DocumentStore, MasterKey};
+use sqlx::PgPool;
+
+use crate::dto::Limits;
+use crate::error::ApiError;
+
+/// The context under which certificate keys are sealed with the master key.
+pub const CERTIFICATE_KEY_CONTEXT: &[u8] = b"signstash:certificate-key";
+/// The context under which OAuth signing keys are sealed with the master key.
+pub const OAUTH_KEY_CONTEXT: &[u8] = b"signstash:oauth-signing-key";
+
+pub struct App {
+    pub db: PgPool,
+    pub documents: DocumentStore,
+    pub master_key: MasterKey,
+    pub tokens: TokenService,
+    pub oauth: OAuthState,
+    pub limits: Limits,
+    /// The system timestamp authority for `applyTimestamp`.
+    pub tsa: Option<Arc<dyn TimeStamper>>,
+    /// The embedded authority, when this service runs one (`/tsa`, `/api/v0/timestamp`).
+    pub embedded_tsa: Option<Arc<signstash_signing::TimestampAuthority>>,
+    /// Signers by certificate id: keys are unsealed once, not per request.
+    signers: Mutex<HashMap<i64, Arc<dyn Signer>>>,
+    /// Requests in flight per client service, bounded by its `concurrency_limit`.
+    in_flight: Mutex<HashMap<i64, Arc<tokio::sync::Semaphore>>>,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for TokenService {
+    fn from_ref(s: &AppState) -> TokenService {
+        s.tokens.clone()
+    }
+}
+
+impl FromRef<AppState> for OAuthState {
+    fn from_ref(s: &AppState) -> OAuthState {
+        s.oauth.clone()
+    }
+}
+
+/// The token server's view of client services, read from the database.
+pub struct DbClientDirectory(pub PgPool);
+
+#[async_trait::async_trait]
+impl ClientDirectory for DbClientDirectory {
+    async fn find_by_alias(&self, alias: &str) -> Result<Option<ClientRecord>, DirectoryError> {
+        use secrecy::ExposeSecret;
+        let Ok(alias) = signstash_domain::Alias::try_from(alias) else {
+            return Ok(None);
+        };
+        let found = signstash_store::client_services::find_by_alias(&self.0, &alias).await?;
+        Ok(found.map(|cs| ClientRecord {
+            id: cs.id.0,
+            alias: cs.alias.to_string(),
+            secret_hash: cs.secret_hash.expose_secret().to_string(),
+            active: cs.status == signstash_domain::ClientServiceStatus::Active,
+        }))
+    }
+}
+
+/// The key ring from `oauth_signing_keys`; a first key is made and stored when there is none.
+pub async fn load_key_ring(db: &PgPool, master_key: &MasterKey) -> Result<KeyRing, String> {
+    use secrecy::ExposeSecret;
+    let rows = oauth_keys::list_active(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut keys = Vec::new();
+    for row in rows {
+        let pem = master_key
+            .open(&row.private_key_encrypted, OAUTH_KEY_CONTEXT)
+            .map_err(|e| format!("oauth key {}: {e}", row.kid))?;
+        keys.push(SigningKey::from_pkcs8_pem(&row.kid, &pem).map_err(|e| e.to_string())?);
+    }
+    if keys.is_empty() {
+        let key = SigningKey::generate_es256().map_err(|e| e.to_string())?;
+        let sealed = master_key
+            .seal(
+                key.to_pkcs8_pem().expose_secret().as_bytes(),
+                OAUTH_KEY_CONTEXT,
+            )
+            .map_err(|e| e.to_string())?;
+        oauth_keys::insert(
+            db,
+            &oauth_keys::NewOAuthSigningKey {
+                kid: key.kid().to_string(),
+                algorithm: signstash_domain::JwtAlgorithm::Es256,
+                private_key_encrypted: sealed,
+                public_jwk: serde_json::to_value(key.public_jwk()).map_err(|e| e.to_string())?,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        keys.push(key);
+    }
+    let active = keys.remove(0);
+    KeyRing::with_retired(active, keys).map_err(|e| e.to_string())
+}
+
+impl App {
+    pub fn new(
+        db: PgPool,
+        documents: DocumentStore,
+        master_key: MasterKey,
+        tokens: TokenService,
+        limits: Limits,
+        tsa: Option<Arc<dyn TimeStamper>>,
+        embedded_tsa: Option<Arc<signstash_signing::TimestampAuthority>>,
+    ) -> Self {
+        let oauth = OAuthState::new(tokens.clone(), Arc::new(DbClientDirectory(db.clone())));
+        Self {
+            db,
+            documents,
+            master_key,
+            tokens,
+            oauth,
+            limits,
+            tsa,
+            embedded_tsa,
+            signers: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A slot for one more signing request of this client service, or 429 `0.0.11` when its
+    /// `concurrency_limit` requests are already running (on this instance).
+    pub fn admit(
+        &self,
+        client_service: ClientServiceId,
+        limit: i32,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        let semaphore = {
+            let mut map = self.in_flight.lock().map_err(ApiError::internal)?;
+            map.entry(client_service.0)
+                .or_insert_with(|| {
+                    Arc::new(tokio::sync::Semaphore::new(
+                        usize::try_from(limit.max(1)).unwrap_or(1),
+                    ))
+                })
+                .clone()
+        };
+        semaphore.try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                signstash_domain::ErrorCode::TooManyRequests,
+                format!("more than {limit} requests of this client service at once; retry shortly"),
+            )
+        })
+    }
+
+    /// The signer of a client service's configured certificate: 500 `0.0.3` when none is
+    /// configured or its key source is not usable here.
+    pub async fn signer_for(
+        &self,
+        certificate_id: i64,
+        client_service: ClientServiceId,
+    ) -> Result<Arc<dyn Signer>, ApiError> {
+        if let Some(s) = self
+            .signers
+            .lock()
+            .map_err(ApiError::internal)?
+            .get(&certificate_id)
+        {
+            return Ok(s.clone());
+        }
+        let missing = |why: &str| {
+            ApiError::new(
+                signstash_domain::ErrorCode::MissingConfiguration,
+                format!("the client service's certificate {why}"),
+            )
+        };
+        let cert = certificates::configured_for_client_service(&self.db, client_service)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| missing("is not configured"))?;
+        let signer: Arc<dyn Signer> = match cert.key_source {
+            KeySourceKind::KeyFile => {
+                let key = match (&cert.key_encrypted, &cert.key_reference) {
+                    (Some(sealed), _) => self
+                        .master_key
+                        .open(sealed, CERTIFICATE_KEY_CONTEXT)
+                        .map_err(ApiError::internal)?
+                        .to_vec(),
+                    (None, Some(path)) => {
+                        std::fs::read(path).map_err(|_| missing("key file cannot be read"))?
+                    }
+                    (None, None) => return Err(missing("has no key")),
+                };
+                Arc::new(
+                    KeyFileSigner::from_pem(&key, cert.chain_pem.as_bytes(), None)
+                        .map_err(|e| missing(&format!("cannot be used: {e}")))?,
+                )
+            }
+            _ => return Err(missing("uses a key source this service does not reach yet")),
+        };
+        self.signers
+            .lock()
+            .map_err(ApiError::internal)?
+            .insert(certificate_id, signer.clone());
+        Ok(signer)
+    }
+}

@@ -1,0 +1,610 @@
+//! Black-box: the integration API over HTTP, as an integrator uses it, against a real
+//! PostgreSQL (a fresh database per test), the encrypted document store, the embedded timestamp
+//! authority, and the independent validators for what comes back.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use integration_ws::config::Config;
+use integration_ws::demo::{seed, DemoClient};
+use serde_json::{json, Value};
+use signstash_test_support::pki::TestPki;
+use signstash_test_support::{corpus, validators};
+use sqlx::PgPool;
+
+const MASTER_KEY: &str = "c2lnbnN0YXNoLXRlc3QtbWFzdGVyLWtleS0zMi1ieXQ=";
+
+struct TestApp {
+    url: String,
+    http: reqwest::Client,
+    pki: TestPki,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app(pool: PgPool) -> TestApp {
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: secrecy::SecretString::from("unused: the test gives the pool".to_string()),
+        db_max_connections: 10,
+        document_dir: dir.path().join("documents"),
+        master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
+        jwt_issuer: "signstash-test".into(),
+        tsa_url: None,
+        tsa_cert: Some(pki.tsa_cert()),
+        tsa_key: Some(pki.tsa_key()),
+        max_body_bytes: 16 * 1024 * 1024,
+        max_documents: 10,
+        max_document_bytes: 4 * 1024 * 1024,
+    };
+    let state = integration_ws::state_from(pool.clone(), &config)
+        .await
+        .unwrap();
+    let key = std::fs::read(pki.path().join("signer.key")).unwrap();
+    let chain = std::fs::read_to_string(pki.path().join("signer.pem")).unwrap()
+        + &std::fs::read_to_string(pki.ca()).unwrap();
+    seed(
+        &pool,
+        &state.master_key,
+        &[
+            DemoClient {
+                alias: "demo",
+                secret: "demo-secret",
+                issuer_name: "Demo Issuer",
+                issuer_vat: "500000018",
+                key_pem: &key,
+                chain_pem: &chain,
+            },
+            DemoClient {
+                alias: "demo2",
+                secret: "demo2-secret",
+                issuer_name: "Other Issuer",
+                issuer_vat: "500000026",
+                key_pem: &key,
+                chain_pem: &chain,
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, integration_ws::router(state)).await });
+    TestApp {
+        url,
+        http: reqwest::Client::new(),
+        pki,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    async fn token(&self, alias: &str, secret: &str) -> String {
+        let r = self
+            .http
+            .post(format!("{}/oauth/token", self.url))
+            .basic_auth(alias, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["token_type"], "bearer");
+        assert_eq!(body["expires_in"], 86399);
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn document(
+    reference: &str,
+    name: &str,
+    content_type: &str,
+    content: &[u8],
+    signature: Value,
+) -> Value {
+    json!({
+        "documentRequest": {"externalReference": reference, "name": name, "contentType": content_type, "base64Content": B64.encode(content)},
+        "signatureInfo": signature
+    })
+}
+
+fn three_formats(reference: &str) -> Value {
+    let pdf = corpus::pdf(corpus::PdfKind::Classic, 4096).unwrap();
+    let ubl = corpus::ubl_invoice(3);
+    json!({
+        "externalReference": reference,
+        "description": "Invoices of November",
+        "returnSignedContent": true,
+        "documents": [
+            document(&format!("{reference}-pdf"), "invoice.pdf", "application/pdf", &pdf, json!({"signatureType": "PAdES", "reason": "Fatura", "location": "Lisboa"})),
+            document(&format!("{reference}-xml"), "invoice.xml", "text/xml", ubl.as_bytes(), json!({
+                "signatureType": "XAdES", "applyTimestamp": true,
+                "advancedSignatureInfo": {"signatureLocation": "ExtensionContent", "signatureTransform": "XPATH2_FILTER", "canonicalTransform": "EXCLUSIVE"}
+            })),
+            document(&format!("{reference}-bin"), "data.bin", "application/octet-stream", &corpus::binary(5000), json!({"signatureType": "CAdES"})),
+        ]
+    })
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn sign_three_formats_in_one_request_and_the_validators_accept_them(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let token = app.token("demo", "demo-secret").await;
+    let (status, op) = app
+        .post(
+            &token,
+            "/api/v0/document/sign/base64/",
+            &three_formats("ERP-1"),
+        )
+        .await;
+    assert_eq!(status, 200, "{op}");
+    assert_eq!(op["status"], "EXECUTED", "{op}");
+    assert_eq!(op["issuerClientServiceAlias"], "demo");
+    assert_eq!(op["folder"]["externalReference"], "ERP-1");
+    assert_eq!(op["folder"]["folderContent"], "DOCUMENT");
+    assert!(op["id"].is_i64());
+    let docs = op["documentList"].as_array().unwrap();
+    assert_eq!(docs.len(), 3);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = app.pki.ca();
+    for d in docs {
+        assert_eq!(d["signStatus"], "SIGNED", "{d}");
+        assert_eq!(d["cipherStatus"], "CIPHERED");
+        assert_eq!(d["storageStatus"], "CONTENT_STORED");
+        let signed = B64.decode(d["signedContent"].as_str().unwrap()).unwrap();
+        let name = d["name"].as_str().unwrap();
+        let path = write(dir.path(), name, &signed);
+        match name {
+            "invoice.pdf" => {
+                for v in [
+                    validators::pyhanko(&path, &ca),
+                    validators::pdfsig(&path, &ca),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    v.unwrap();
+                }
+            }
+            "invoice.xml" => {
+                if let Some(v) = validators::xmlsec1(&path, &ca) {
+                    v.unwrap();
+                }
+                if let Some(v) =
+                    validators::embedded_timestamp("xades-token", &path, &ca, &app.pki.tsa_cert())
+                {
+                    v.unwrap();
+                }
+            }
+            _ => {
+                let content = write(dir.path(), "content.bin", &corpus::binary(5000));
+                validators::openssl_cms(&path, Some(&content), &ca).unwrap();
+            }
+        }
+    }
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn recovery_idempotency_and_reads(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let token = app.token("demo", "demo-secret").await;
+    let mut request = three_formats("ERP-2");
+    request["returnSignedContent"] = json!(false);
+    let (status, op) = app
+        .post(&token, "/api/v0/document/sign/base64", &request)
+        .await;
+    assert_eq!(status, 200, "{op}");
+    assert!(op["documentList"][0].get("signedContent").is_none());
+    let id = op["id"].as_i64().unwrap();
+    // The same request again: 409 0.0.7, never signed twice.
+    let (status, body) = app
+        .post(&token, "/api/v0/document/sign/base64/", &request)
+        .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (409, Some("0.0.7")),
+        "{body}"
+    );
+    // A new operation reusing a document reference: 409 too.
+    let mut reuse = three_formats("ERP-3");
+    reuse["documents"][0]["documentRequest"]["externalReference"] = json!("ERP-2-pdf");
+    let (status, body) = app
+        .post(&token, "/api/v0/document/sign/base64/", &reuse)
+        .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (409, Some("0.0.7")),
+        "{body}"
+    );
+    // Recovery by document reference.
+    let (status, found) = app
+        .get(
+            &token,
+            "/api/v0/operation/id/withDocumentExternalReference/ERP-2-xml",
+        )
+        .await;
+    assert_eq!((status, found.as_i64()), (200, Some(id)));
+    let (status, _) = app
+        .get(
+            &token,
+            "/api/v0/operation/id/withDocumentExternalReference/never-sent",
+        )
+        .await;
+    assert_eq!(status, 404);
+    // Status, detail with and without content.
+    let (status, s) = app
+        .get(&token, &format!("/api/v0/operation/status/{id}"))
+        .await;
+    assert_eq!((status, s["status"].as_str()), (200, Some("EXECUTED")));
+    let (_, d) = app
+        .get(
+            &token,
+            &format!("/api/v0/operation/sign/detail/{id}/contentInResponse/true"),
+        )
+        .await;
+    assert!(d["documentList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["signedContent"].is_string()));
+    let (_, d) = app
+        .get(
+            &token,
+            &format!("/api/v0/operation/sign/detail/{id}/contentInResponse/false/"),
+        )
+        .await;
+    assert!(d["documentList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d.get("signedContent").is_none()));
+    let (status, e) = app.get(&token, "/api/v0/operation/status/abc").await;
+    assert_eq!((status, e["errorCode"].as_str()), (400, Some("0.0.6")));
+    // The zip: one entry per document, named <externalReference>.<name>.
+    let r = app
+        .http
+        .get(format!(
+            "{}/api/v0/operation/sign/detail/{id}/documents",
+            app.url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut names: Vec<&str> = zip.file_names().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "ERP-2-bin.data.bin",
+            "ERP-2-pdf.invoice.pdf",
+            "ERP-2-xml.invoice.xml"
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn a_token_never_reaches_another_client_services_data(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let a = app.token("demo", "demo-secret").await;
+    let b = app.token("demo2", "demo2-secret").await;
+    let (status, op) = app
+        .post(&a, "/api/v0/document/sign/base64/", &three_formats("ERP-A"))
+        .await;
+    assert_eq!(status, 200, "{op}");
+    let id = op["id"].as_i64().unwrap();
+    for path in [
+        format!("/api/v0/operation/status/{id}"),
+        format!("/api/v0/operation/sign/detail/{id}/contentInResponse/true"),
+        format!("/api/v0/operation/sign/detail/{id}/documents"),
+        "/api/v0/operation/id/withDocumentExternalReference/ERP-A-pdf".to_string(),
+    ] {
+        let r = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .bearer_auth(&b)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        let r = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // B may use the same external references: they are unique per client service only.
+    let (status, body) = app
+        .post(&b, "/api/v0/document/sign/base64/", &three_formats("ERP-A"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn errors_of_the_api_page(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let token = app.token("demo", "demo-secret").await;
+    // No token, a forged token.
+    let r = app
+        .http
+        .post(format!("{}/api/v0/document/sign/base64/", app.url))
+        .json(&three_formats("X"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<Value>().await.unwrap()["errorCode"], "0.0.10");
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+    let (status, body) = app
+        .post(
+            &forged,
+            "/api/v0/document/sign/base64/",
+            &three_formats("X"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (401, Some("0.0.10")),
+        "{body}"
+    );
+    // Wrong secret at the token endpoint.
+    let r = app
+        .http
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth("demo", Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Not a PDF for PAdES: 422 2.4.1, and nothing was stored.
+    let mut bad = three_formats("ERP-BAD");
+    bad["documents"][0]["documentRequest"]["base64Content"] =
+        json!(B64.encode(b"GIF89a not a pdf"));
+    let (status, body) = app
+        .post(&token, "/api/v0/document/sign/base64/", &bad)
+        .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (422, Some("2.4.1")),
+        "{body}"
+    );
+    let (status, _) = app
+        .get(
+            &token,
+            "/api/v0/operation/id/withDocumentExternalReference/ERP-BAD-xml",
+        )
+        .await;
+    assert_eq!(status, 404, "a refused request left an operation behind");
+    // An XML document with an entity declaration: 422 2.4.1.
+    let mut dtd = three_formats("ERP-DTD");
+    dtd["documents"][1]["documentRequest"]["base64Content"] =
+        json!(B64.encode(b"<!DOCTYPE x [<!ENTITY e \"e\">]><x>&e;</x>"));
+    let (status, body) = app
+        .post(&token, "/api/v0/document/sign/base64/", &dtd)
+        .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (422, Some("2.4.1")),
+        "{body}"
+    );
+    // signatureLocation not found: 400 2.3.1.
+    let mut missing = three_formats("ERP-LOC");
+    missing["documents"][1]["signatureInfo"]["advancedSignatureInfo"]["signatureLocation"] =
+        json!("NoSuchElement");
+    let (status, body) = app
+        .post(&token, "/api/v0/document/sign/base64/", &missing)
+        .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("2.3.1")),
+        "{body}"
+    );
+    // Bad JSON: 400 0.0.2, never 500.
+    let r = app
+        .http
+        .post(format!("{}/api/v0/document/sign/base64/", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"documents\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["errorCode"], "0.0.2");
+    // SQL-ish references are just text.
+    let (status, body) = app
+        .post(
+            &token,
+            "/api/v0/document/sign/base64/",
+            &three_formats("ERP'; DROP TABLE operations;--"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn multipart_variant_signs_the_files_in_order(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let token = app.token("demo", "demo-secret").await;
+    let mut request = three_formats("ERP-MP");
+    let mut form = reqwest::multipart::Form::new();
+    let mut contents = Vec::new();
+    for d in request["documents"].as_array_mut().unwrap() {
+        let b64 = d["documentRequest"]
+            .as_object_mut()
+            .unwrap()
+            .remove("base64Content")
+            .unwrap();
+        contents.push(B64.decode(b64.as_str().unwrap()).unwrap());
+    }
+    form = form.part(
+        "signRequest",
+        reqwest::multipart::Part::text(request.to_string())
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    for c in contents {
+        form = form.part("files", reqwest::multipart::Part::bytes(c).file_name("f"));
+    }
+    let r = app
+        .http
+        .post(format!("{}/api/v0/document/sign/", app.url))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let op: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{op}");
+    assert_eq!(op["status"], "EXECUTED", "{op}");
+}
+
+fn small_request(reference: &str) -> Value {
+    json!({
+        "externalReference": reference,
+        "description": "concurrency",
+        "documents": [document(&format!("{reference}-doc"), "invoice.xml", "text/xml", corpus::ubl_invoice(1).as_bytes(),
+            json!({"signatureType": "XAdES", "advancedSignatureInfo": {"signatureLocation": "ExtensionContent"}}))]
+    })
+}
+
+/// Sends like an integrator: on 429 waits `Retry-After` and tries again (bounded).
+async fn send_retrying(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> (u16, Value) {
+    for _ in 0..200 {
+        let r = http
+            .post(format!("{url}/api/v0/document/sign/base64/"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        if status == 429 {
+            assert!(
+                r.headers().get("retry-after").is_some(),
+                "429 without Retry-After"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        return (status, r.json().await.unwrap_or(Value::Null));
+    }
+    panic!("still 429 after 200 tries");
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn twenty_identical_requests_sign_once(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let token = app.token("demo", "demo-secret").await;
+    let body = small_request("SAME-1");
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (url, http, token, body) = (
+                app.url.clone(),
+                app.http.clone(),
+                token.clone(),
+                body.clone(),
+            );
+            tokio::spawn(async move { send_retrying(&http, &url, &token, &body).await })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (200, _) => ok += 1,
+            (409, b) => {
+                assert_eq!(b["errorCode"], "0.0.7");
+                conflicts += 1
+            }
+            (s, b) => panic!("unexpected {s}: {b}"),
+        }
+    }
+    assert_eq!((ok, conflicts), (1, 19));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM operations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn a_hundred_distinct_requests_make_a_hundred_operations(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let token = app.token("demo", "demo-secret").await;
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let (url, http, token) = (app.url.clone(), app.http.clone(), token.clone());
+            tokio::spawn(async move {
+                send_retrying(
+                    &http,
+                    &url,
+                    &token,
+                    &small_request(&format!("DISTINCT-{i}")),
+                )
+                .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["documentList"][0]["signStatus"], "SIGNED");
+    }
+    let signed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM documents WHERE sign_status = 'SIGNED'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(signed, 100);
+}
