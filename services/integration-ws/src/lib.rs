@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/timestamp", post(timestamp))
         .merge(routes::sign::router())
         .merge(routes::operations::router())
+        .merge(routes::hash::router())
         .merge(signstash_oauth::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

@@ -62,6 +62,9 @@ pub struct DocumentView {
     pub storage_end_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_content: Option<String>,
+    /// Hash signing: the signature value over the digest (base64).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_value: Option<String>,
     pub document_attributes: Vec<Attribute>,
 }
 
@@ -153,6 +156,7 @@ pub async fn load(
             storage_period: d.storage_period_months,
             storage_end_date: d.storage_end_date.map(date),
             signed_content,
+            signature_value: d.signature_value.as_deref().map(|v| B64.encode(v)),
             document_attributes,
         });
     }

@@ -608,3 +608,82 @@ async fn a_hundred_distinct_requests_make_a_hundred_operations(pool: PgPool) {
             .unwrap();
     assert_eq!(signed, 100);
 }
+
+/// The proxy's flow: fetch the certificate chain, prepare locally, send only the digest, finish
+/// locally with the returned signature value — and openssl accepts the result.
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn hash_signing_for_the_proxy(pool: PgPool) {
+    use signstash_signing::{
+        prepare, Certificate, CertificateChain, Format, KeyKind, SignatureParams,
+    };
+    let app = spawn_app(pool).await;
+    let token = app.token("demo", "demo-secret").await;
+    let (status, info) = app.get(&token, "/api/v0/certificate").await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["keyAlgorithm"], "RSA-2048");
+    let pem: String = info["certificateChain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let mut certs = Certificate::all_from_pem(pem.as_bytes()).unwrap();
+    let chain = CertificateChain::new(certs.remove(0), certs);
+    let content = corpus::binary(3000);
+    let prepared = prepare(
+        bytes::Bytes::from(content.clone()),
+        &SignatureParams::new(Format::Cades),
+        &chain,
+        KeyKind::Rsa { bits: 2048 },
+    )
+    .unwrap();
+    let body = json!({
+        "externalReference": "PROXY-1", "description": "on premises",
+        "hashes": [{"externalReference": "PROXY-1-a", "name": "a.bin", "signatureType": "CAdES", "digestAlgorithm": "SHA256", "digest": B64.encode(prepared.digest())}]
+    });
+    let (status, op) = app.post(&token, "/api/v0/hash/sign/", &body).await;
+    assert_eq!(status, 200, "{op}");
+    assert_eq!(op["folder"]["folderContent"], "HASH");
+    let doc = &op["documentList"][0];
+    assert_eq!(
+        (doc["signStatus"].as_str(), doc["storageStatus"].as_str()),
+        (Some("SIGNED"), Some("CONTENT_NOT_STORED"))
+    );
+    let value = B64.decode(doc["signatureValue"].as_str().unwrap()).unwrap();
+    let signed = prepared.finish(&value, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p7s = write(dir.path(), "a.p7s", &signed.to_vec());
+    let data = write(dir.path(), "a.bin", &content);
+    validators::openssl_cms(&p7s, Some(&data), &app.pki.ca()).unwrap();
+    // A digest of the wrong length is refused.
+    let bad = json!({"externalReference": "PROXY-2", "description": "x",
+        "hashes": [{"externalReference": "PROXY-2-a", "name": "a", "signatureType": "CAdES", "digestAlgorithm": "SHA256", "digest": B64.encode([1u8; 20])}]});
+    let (status, e) = app.post(&token, "/api/v0/hash/sign/", &bad).await;
+    assert_eq!(
+        (status, e["errorCode"].as_str()),
+        (400, Some("0.0.2")),
+        "{e}"
+    );
+    // The embedded timestamp authority answers RFC 3161 requests at /api/v0/timestamp.
+    let (req, nonce) = signstash_signing::tsp::build_request(
+        signstash_signing::DigestAlgorithm::Sha256,
+        &[7u8; 32],
+    )
+    .unwrap();
+    let r = app
+        .http
+        .post(format!("{}/api/v0/timestamp", app.url))
+        .body(req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let reply = r.bytes().await.unwrap();
+    signstash_signing::tsp::check_response(
+        &reply,
+        signstash_signing::DigestAlgorithm::Sha256,
+        &[7u8; 32],
+        &nonce,
+    )
+    .unwrap();
+}

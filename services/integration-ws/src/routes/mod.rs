@@ -1,4 +1,5 @@
 //! One module per feature; `crate::router` merges them.
 
+pub mod hash;
 pub mod operations;
 pub mod sign;

@@ -63,7 +63,7 @@ pub async fn authenticate(
     Ok(Authorized { client_service: cs })
 }
 
-async fn signer(app: &AppState, auth: &Authorized) -> Result<Arc<dyn Signer>, ApiError> {
+pub async fn signer(app: &AppState, auth: &Authorized) -> Result<Arc<dyn Signer>, ApiError> {
     let cert = auth.client_service.certificate_id.ok_or_else(|| {
         ApiError::new(
             ErrorCode::MissingConfiguration,

@@ -1,0 +1,236 @@
+//! What the on-premise proxy uses: the client service's certificate chain, hash signing (the
+//! proxy keeps the documents and sends only what must be signed), and the timestamp authority
+//! (`/api/v0/timestamp`, served in `lib.rs`).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use signstash_domain::{
+    CipherStatus, ErrorCode, ExternalReference, FolderContent, OperationStatus, SignError,
+    SignStatus, SignatureType, StorageStatus,
+};
+use signstash_oauth::{BearerClient, TokenRejection};
+use signstash_signing::{DigestAlgorithm, KeyKind};
+use signstash_store::{documents, operations, StoreError};
+
+use crate::error::ApiError;
+use crate::routes::sign::{authenticate, signer};
+use crate::state::AppState;
+use crate::view::{self, SignOperation};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v0/certificate", get(certificate))
+        .route("/api/v0/certificate/", get(certificate))
+        .route("/api/v0/hash/sign", post(hash_sign))
+        .route("/api/v0/hash/sign/", post(hash_sign))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CertificateInfo {
+    /// PEM certificates, the signer's first.
+    certificate_chain: Vec<String>,
+    /// `RSA-2048`, `EC-P256`, …
+    key_algorithm: String,
+}
+
+fn key_algorithm(kind: KeyKind) -> String {
+    match kind {
+        KeyKind::Rsa { bits } => format!("RSA-{bits}"),
+        KeyKind::Ecdsa { field_bytes: 48 } => "EC-P384".into(),
+        KeyKind::Ecdsa { .. } => "EC-P256".into(),
+    }
+}
+
+fn pem(der: &[u8]) -> String {
+    let b64 = B64.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+async fn certificate(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+) -> Result<Json<CertificateInfo>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let signer = signer(&app, &auth).await?;
+    Ok(Json(CertificateInfo {
+        certificate_chain: signer
+            .certificate_chain()
+            .all()
+            .iter()
+            .map(|c| pem(c.der()))
+            .collect(),
+        key_algorithm: key_algorithm(signer.key_kind()),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HashSignRequest {
+    external_reference: Option<String>,
+    description: Option<String>,
+    hashes: Option<Vec<HashEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HashEntry {
+    external_reference: Option<String>,
+    name: Option<String>,
+    signature_type: Option<SignatureType>,
+    /// `SHA256`, `SHA-256`, `SHA384`, `SHA512` (any case).
+    digest_algorithm: Option<String>,
+    /// base64 of the digest of the data to be signed.
+    digest: Option<String>,
+}
+
+fn field<T>(v: Option<T>, name: &str) -> Result<T, ApiError> {
+    v.ok_or_else(|| ApiError::attribute(format!("{name} is required")))
+}
+
+async fn hash_sign(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    body: Result<Json<HashSignRequest>, JsonRejection>,
+) -> Result<Json<SignOperation>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let signer = signer(&app, &auth).await?;
+    let Json(request) = body?;
+    let cs = &auth.client_service;
+    let reference = ExternalReference::try_from(
+        field(request.external_reference, "externalReference")?.as_str(),
+    )
+    .map_err(|e| ApiError::attribute(format!("externalReference: {e}")))?;
+    let description = field(request.description, "description")?;
+    let hashes = field(request.hashes, "hashes")?;
+    if hashes.is_empty() {
+        return Err(ApiError::attribute("hashes must hold at least one hash"));
+    }
+    if hashes.len() > app.limits.max_documents {
+        return Err(ApiError::new(
+            ErrorCode::AttributeSizeExceeded,
+            format!("more than {} hashes", app.limits.max_documents),
+        ));
+    }
+    let _slot = app.admit(cs.id, cs.concurrency_limit)?;
+    let mut docs = Vec::with_capacity(hashes.len());
+    let mut to_sign = Vec::with_capacity(hashes.len());
+    for (i, h) in hashes.into_iter().enumerate() {
+        let at = |f: &str| format!("hashes[{i}].{f}");
+        let reference = ExternalReference::try_from(
+            field(h.external_reference, &at("externalReference"))?.as_str(),
+        )
+        .map_err(|e| ApiError::attribute(format!("{}: {e}", at("externalReference"))))?;
+        let name = field(h.name, &at("name"))?;
+        let signature_type = field(h.signature_type, &at("signatureType"))?;
+        let alg_text = field(h.digest_algorithm, &at("digestAlgorithm"))?;
+        let alg: DigestAlgorithm = alg_text
+            .parse()
+            .map_err(|e: String| ApiError::attribute(format!("{}: {e}", at("digestAlgorithm"))))?;
+        let digest = B64
+            .decode(field(h.digest, &at("digest"))?.trim())
+            .map_err(|_| ApiError::attribute(format!("{} is not valid base64", at("digest"))))?;
+        if digest.len() != alg.output_len() {
+            return Err(ApiError::attribute(format!(
+                "{} is {} bytes, a {alg_text} digest is {}",
+                at("digest"),
+                digest.len(),
+                alg.output_len()
+            )));
+        }
+        docs.push(operations::NewDocument {
+            external_reference: reference,
+            name,
+            content_type: "application/octet-stream".into(),
+            signature_type,
+            sign_options: serde_json::json!({"digestAlgorithm": alg_text}),
+            content_length: i64::try_from(digest.len()).unwrap_or(0),
+            storage_period_months: None,
+            digest_algorithm: Some(alg_text),
+            digest: Some(digest.clone()),
+        });
+        to_sign.push((alg, digest));
+    }
+    let new = operations::NewOperation {
+        client_service_id: cs.id,
+        external_reference: reference,
+        description,
+        folder_content: FolderContent::Hash,
+        return_signed_content: false,
+        preserve_content: false,
+        attach_documents: false,
+        documents: docs,
+        receivers: Vec::new(),
+    };
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let created = match operations::create(&mut conn, &new).await {
+        Ok(c) => c,
+        Err(StoreError::Duplicate(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::AlreadyExists,
+                "externalReference already used by this client service",
+            ))
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    drop(conn);
+    let started = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    for ((alg, digest), id) in to_sign.into_iter().zip(created.document_ids) {
+        let s = signer.clone();
+        let value = tokio::task::spawn_blocking(move || s.sign(alg, &[], &digest))
+            .await
+            .map_err(ApiError::internal)?;
+        match value {
+            Ok(v) => {
+                documents::set_signed(&app.db, cs.id, id, &serde_json::json!({}), Some(&v))
+                    .await
+                    .map_err(ApiError::internal)?;
+                documents::set_storage(
+                    &app.db,
+                    cs.id,
+                    id,
+                    None,
+                    CipherStatus::NoCipher,
+                    StorageStatus::ContentNotStored,
+                )
+                .await
+                .map_err(ApiError::internal)?;
+                statuses.push(SignStatus::Signed);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "hash signing failed");
+                documents::set_sign_error(
+                    &app.db,
+                    cs.id,
+                    id,
+                    SignError::CertServiceGlobalError,
+                    Some(&e.to_string()),
+                )
+                .await
+                .map_err(ApiError::internal)?;
+                statuses.push(SignStatus::ErrorSigning);
+            }
+        }
+    }
+    let status = OperationStatus::from_documents(statuses);
+    let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    operations::finish(&app.db, cs.id, created.id, status, elapsed)
+        .await
+        .map_err(ApiError::internal)?;
+    view::load(&app, cs, created.id, false)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::internal("the operation just created is gone"))
+}
