@@ -10,17 +10,19 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use signstash_domain::{
-    CipherStatus, ErrorCode, ExternalReference, FolderContent, OperationStatus, SignError,
-    SignStatus, SignatureType, StorageStatus,
+    CipherStatus, ErrorCode, ExternalReference, FolderContent, SignError, SignStatus,
+    SignatureType, StorageStatus,
 };
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_signing::{DigestAlgorithm, KeyKind};
-use signstash_store::{documents, operations, StoreError};
+use signstash_store::{documents, operations};
 
 use crate::error::ApiError;
-use crate::routes::sign::{authenticate, signer};
+use crate::routes::sign::{
+    authenticate, create_operation, finish_operation, record_failure, signer,
+};
 use crate::state::AppState;
-use crate::view::{self, SignOperation};
+use crate::view::SignOperation;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -173,18 +175,7 @@ async fn hash_sign(
         documents: docs,
         receivers: Vec::new(),
     };
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
-    let created = match operations::create(&mut conn, &new).await {
-        Ok(c) => c,
-        Err(StoreError::Duplicate(_)) => {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyExists,
-                "externalReference already used by this client service",
-            ))
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    };
-    drop(conn);
+    let created = create_operation(&app, &new).await?;
     let started = std::time::Instant::now();
     let mut statuses = Vec::new();
     for ((alg, digest), id) in to_sign.into_iter().zip(created.document_ids) {
@@ -209,28 +200,19 @@ async fn hash_sign(
                 .map_err(ApiError::internal)?;
                 statuses.push(SignStatus::Signed);
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "hash signing failed");
-                documents::set_sign_error(
-                    &app.db,
-                    cs.id,
+            Err(e) => statuses.push(
+                record_failure(
+                    &app,
+                    cs,
                     id,
                     SignError::CertServiceGlobalError,
-                    Some(&e.to_string()),
+                    &e.to_string(),
                 )
-                .await
-                .map_err(ApiError::internal)?;
-                statuses.push(SignStatus::ErrorSigning);
-            }
+                .await?,
+            ),
         }
     }
-    let status = OperationStatus::from_documents(statuses);
-    let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    operations::finish(&app.db, cs.id, created.id, status, elapsed)
+    finish_operation(&app, cs, created.id, statuses, started, false)
         .await
-        .map_err(ApiError::internal)?;
-    view::load(&app, cs, created.id, false)
-        .await?
         .map(Json)
-        .ok_or_else(|| ApiError::internal("the operation just created is gone"))
 }

@@ -215,22 +215,7 @@ pub async fn execute(
             })
             .collect::<Result<_, _>>()?,
     };
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
-    let created = match operations::create(&mut conn, &new).await {
-        Ok(c) => c,
-        Err(StoreError::Duplicate(kind)) => {
-            let what = match kind {
-                signstash_store::DuplicateKind::DocumentReference => "a document externalReference",
-                _ => "externalReference",
-            };
-            return Err(ApiError::new(
-                ErrorCode::AlreadyExists,
-                format!("{what} already used by this client service"),
-            ));
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    };
-    drop(conn);
+    let created = create_operation(app, &new).await?;
     let started = Instant::now();
     operations::mark_started(&app.db, cs.id, created.id)
         .await
@@ -284,27 +269,73 @@ pub async fn execute(
                     statuses.push(SignStatus::ErrorSigning);
                 }
             },
-            Err(e) => {
-                tracing::warn!(error = %e, "signing a document failed");
-                documents::set_sign_error(
-                    &app.db,
-                    cs.id,
-                    *doc_id,
-                    sign_error_of(&e),
-                    Some(&e.to_string()),
-                )
-                .await
-                .map_err(ApiError::internal)?;
-                statuses.push(SignStatus::ErrorSigning);
-            }
+            Err(e) => statuses
+                .push(record_failure(app, cs, *doc_id, sign_error_of(&e), &e.to_string()).await?),
         }
     }
-    let status = OperationStatus::from_documents(statuses);
-    let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    operations::finish(&app.db, cs.id, created.id, status, elapsed)
+    finish_operation(
+        app,
+        cs,
+        created.id,
+        statuses,
+        started,
+        request.return_signed_content,
+    )
+    .await
+}
+
+/// Inserts the operation with its documents and deliveries; a reused reference → 409 `0.0.7`.
+pub async fn create_operation(
+    app: &AppState,
+    new: &operations::NewOperation,
+) -> Result<operations::CreatedOperation, ApiError> {
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    match operations::create(&mut conn, new).await {
+        Ok(c) => Ok(c),
+        Err(StoreError::Duplicate(kind)) => {
+            let what = match kind {
+                signstash_store::DuplicateKind::DocumentReference => "a document externalReference",
+                _ => "externalReference",
+            };
+            Err(ApiError::new(
+                ErrorCode::AlreadyExists,
+                format!("{what} already used by this client service"),
+            ))
+        }
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// Records a document that could not be signed, with its `signError`.
+pub async fn record_failure(
+    app: &AppState,
+    cs: &ClientService,
+    id: signstash_domain::DocumentId,
+    error: SignError,
+    message: &str,
+) -> Result<SignStatus, ApiError> {
+    tracing::warn!(error = %message, "signing a document failed");
+    documents::set_sign_error(&app.db, cs.id, id, error, Some(message))
         .await
         .map_err(ApiError::internal)?;
-    view::load(app, cs, created.id, request.return_signed_content)
+    Ok(SignStatus::ErrorSigning)
+}
+
+/// Sets the operation's status from its documents' and answers with the operation.
+pub async fn finish_operation(
+    app: &AppState,
+    cs: &ClientService,
+    id: signstash_domain::OperationId,
+    statuses: Vec<SignStatus>,
+    started: Instant,
+    include_content: bool,
+) -> Result<SignOperation, ApiError> {
+    let status = OperationStatus::from_documents(statuses);
+    let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    operations::finish(&app.db, cs.id, id, status, elapsed)
+        .await
+        .map_err(ApiError::internal)?;
+    view::load(app, cs, id, include_content)
         .await?
         .ok_or_else(|| ApiError::internal("the operation just created is gone"))
 }
