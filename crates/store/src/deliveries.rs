@@ -113,11 +113,41 @@ pub async fn claim_batch(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<Claimed>, StoreError> {
+    claim(db, limit, lease, "").await
+}
+
+/// [`claim_batch`] restricted to deliveries whose operation has finished signing (not
+/// `PENDING_EXECUTION`): what the outbox worker uses. A delivery of an operation still being
+/// signed is left alone instead of being claimed and given back, so waiting for the signature
+/// neither counts as an attempt nor holds a lease.
+pub async fn claim_ready_batch(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<Claimed>, StoreError> {
+    claim(
+        db,
+        limit,
+        lease,
+        "AND NOT EXISTS (SELECT 1 FROM operations o
+                         WHERE o.id = deliveries.operation_id
+                           AND o.status = 'PENDING_EXECUTION')",
+    )
+    .await
+}
+
+async fn claim(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+    lease: Duration,
+    extra_condition: &str,
+) -> Result<Vec<Claimed>, StoreError> {
     let token = Uuid::new_v4();
     let rows: Vec<Delivery> = sqlx::query_as(&format!(
         "WITH due AS (
              SELECT id FROM deliveries
              WHERE status IN ('PENDING', 'SENDING_ERROR') AND next_attempt_at <= now()
+                   {extra_condition}
              ORDER BY next_attempt_at, id
              LIMIT $1
              FOR UPDATE SKIP LOCKED
@@ -128,11 +158,7 @@ pub async fn claim_batch(
              lease_token = $3
          FROM due WHERE d.id = due.id
          RETURNING {}",
-        COLUMNS
-            .split(',')
-            .map(|c| format!("d.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        prefixed_columns()
     ))
     .bind(limit)
     .bind(millis(lease))
@@ -148,6 +174,46 @@ pub async fn claim_batch(
         .collect();
     claimed.sort_by_key(|c| c.delivery.id);
     Ok(claimed)
+}
+
+fn prefixed_columns() -> String {
+    COLUMNS
+        .split(',')
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Queues one delivery that the caller sends at once (the resend endpoint): inserted already
+/// claimed for `lease` (one attempt), so no worker takes it meanwhile; report the result with
+/// [`mark_sent`] / [`mark_failed`]. An operation of another tenant → `NotFound`.
+pub async fn enqueue_claimed(
+    db: impl PgExecutor<'_>,
+    client_service_id: ClientServiceId,
+    operation_id: OperationId,
+    receiver: &EmailAddress,
+    attach_documents: bool,
+    lease: Duration,
+) -> Result<Claimed, StoreError> {
+    let token = Uuid::new_v4();
+    let delivery: Delivery = sqlx::query_as(&format!(
+        "INSERT INTO deliveries (operation_id, client_service_id, receiver_email, attach_documents,
+                                 attempts, next_attempt_at, lease_token)
+         VALUES ($1, $2, $3, $4, 1, clock_timestamp() + $5 * interval '1 millisecond', $6)
+         RETURNING {COLUMNS}"
+    ))
+    .bind(operation_id)
+    .bind(client_service_id)
+    .bind(receiver)
+    .bind(attach_documents)
+    .bind(millis(lease))
+    .bind(token)
+    .fetch_one(db)
+    .await?;
+    Ok(Claimed {
+        delivery,
+        lease_token: token,
+    })
 }
 
 /// Records a successful send. A lost lease → [`StoreError::LeaseLost`].

@@ -71,3 +71,65 @@ impl Config {
         })
     }
 }
+
+/// The e-mail delivery settings (outbox worker and resend endpoint).
+///
+/// Apart from [`Config`] so that a test can build a `Config` without caring about e-mail;
+/// [`crate::Application::build`] and [`crate::state_from`] read it with [`MailConfig::from_env`].
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `SIGNSTASH_SMTP_URL` (e.g. `smtp://127.0.0.1:2525`, `smtps://user:pass@host:465`);
+    /// unset: every mail is written as an `.eml` file under `mail_dir`.
+    pub smtp_url: Option<SecretString>,
+    /// `SIGNSTASH_MAIL_DIR` (default .data/mail), used when `smtp_url` is unset.
+    pub mail_dir: PathBuf,
+    /// `SIGNSTASH_MAIL_FROM` (default `Sign'Stash <no-reply@signstash.local>`).
+    pub mail_from: String,
+    /// `SIGNSTASH_PORTAL_BASE_URL`: the client portal's public URL (default http://127.0.0.1:8082).
+    pub portal_base_url: String,
+    /// `SIGNSTASH_DELIVERY_MAX_ATTEMPTS`: tries before `SENDING_FAILED` (default 3).
+    pub max_attempts: i32,
+    /// `SIGNSTASH_DELIVERY_BACKOFF_SECONDS`: wait after the first failure, doubled after each
+    /// further one (default 60; fractions allowed).
+    pub backoff: std::time::Duration,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            mail_dir: PathBuf::from(".data/mail"),
+            mail_from: "Sign'Stash <no-reply@signstash.local>".into(),
+            portal_base_url: "http://127.0.0.1:8082".into(),
+            max_attempts: 3,
+            backoff: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+impl MailConfig {
+    pub fn from_env() -> Result<Self, String> {
+        let defaults = Self::default();
+        let max_attempts = parsed("SIGNSTASH_DELIVERY_MAX_ATTEMPTS", defaults.max_attempts)?;
+        if max_attempts < 1 {
+            return Err("SIGNSTASH_DELIVERY_MAX_ATTEMPTS: at least 1".into());
+        }
+        let backoff_seconds: f64 = parsed(
+            "SIGNSTASH_DELIVERY_BACKOFF_SECONDS",
+            defaults.backoff.as_secs_f64(),
+        )?;
+        let backoff = std::time::Duration::try_from_secs_f64(backoff_seconds).map_err(|_| {
+            format!("SIGNSTASH_DELIVERY_BACKOFF_SECONDS: `{backoff_seconds}` is not a duration")
+        })?;
+        Ok(Self {
+            smtp_url: var("SIGNSTASH_SMTP_URL").map(SecretString::from),
+            mail_dir: var("SIGNSTASH_MAIL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or(defaults.mail_dir),
+            mail_from: var("SIGNSTASH_MAIL_FROM").unwrap_or(defaults.mail_from),
+            portal_base_url: var("SIGNSTASH_PORTAL_BASE_URL").unwrap_or(defaults.portal_base_url),
+            max_attempts,
+            backoff,
+        })
+    }
+}

@@ -1,13 +1,14 @@
 //! The Sign'Stash integration API v0 (`../shared/design/api-v0.md`): the token server, the
-//! signing endpoints and the operation reads, over PostgreSQL and the encrypted document store.
+//! signing endpoints and the operation reads, over PostgreSQL and the encrypted document store,
+//! and the e-mail outbox worker ([`outbox`]) with the resend endpoint.
 //!
-//! Not yet built (see the note): the e-mail outbox worker and resend endpoint, hash
-//! signing for the proxy, concurrency limits, metrics and OpenAPI.
+//! Not yet built (see the note): metrics and OpenAPI.
 
 pub mod config;
 pub mod demo;
 pub mod dto;
 pub mod error;
+pub mod outbox;
 pub mod routes;
 pub mod state;
 pub mod view;
@@ -24,8 +25,9 @@ use signstash_signing::{HttpTimeStamper, KeyFileSigner, TimeStamper, TimestampAu
 use signstash_store::{DocumentStore, DocumentStoreBackend, MasterKey};
 use sqlx::PgPool;
 
-use crate::config::Config;
+use crate::config::{Config, MailConfig};
 use crate::dto::Limits;
+use crate::outbox::Mailer;
 use crate::state::{App, AppState};
 
 /// Every route of the service.
@@ -38,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/timestamp", post(timestamp))
         .merge(routes::sign::router())
         .merge(routes::operations::router())
+        .merge(routes::delivery::router())
         .merge(routes::hash::router())
         .merge(signstash_oauth::router())
         .layer(DefaultBodyLimit::max(body_limit))
@@ -76,10 +79,13 @@ async fn timestamp(State(app): State<AppState>, body: bytes::Bytes) -> axum::res
     }
 }
 
-/// A built, bound service: `port()` is known before `run` (port 0 allowed).
+/// A built, bound service: `port()` is known before `run` (port 0 allowed). The outbox worker
+/// runs from `build` on; `run` stops it (between batches) after the server has drained.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    outbox_shutdown: tokio::sync::watch::Sender<bool>,
+    outbox: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -94,13 +100,18 @@ impl Application {
             .run(&db)
             .await
             .map_err(|e| format!("migrations: {e}"))?;
-        let state = state_from(db, config).await?;
+        let mailer = Arc::new(Mailer::from_config(&MailConfig::from_env()?)?);
+        let state = state_with_mailer(db, config, mailer.clone()).await?;
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        let (outbox_shutdown, stop) = tokio::sync::watch::channel(false);
+        let outbox = outbox::spawn(state.clone(), mailer, stop);
         Ok(Self {
             listener,
             router: router(state),
+            outbox_shutdown,
+            outbox,
         })
     }
 
@@ -112,11 +123,17 @@ impl Application {
         self.listener.local_addr().ok()
     }
 
-    /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
+    /// Serves until SIGINT/SIGTERM, finishing in-flight requests, then lets the outbox worker
+    /// finish and record its current batch.
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        let _ = self.outbox_shutdown.send(true);
+        if let Err(e) = self.outbox.await {
+            tracing::error!(error = %e, "outbox worker ended abnormally");
+        }
+        served
     }
 }
 
@@ -136,8 +153,20 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// The state for a database that is migrated already (tests build it on their own pool).
+/// The state for a database that is migrated already (tests build it on their own pool). Its
+/// mailer follows the `SIGNSTASH_SMTP_URL` & co. variables ([`MailConfig::from_env`]); no
+/// outbox worker is started (a test runs [`outbox::run_once`] or [`outbox::spawn`] itself).
 pub async fn state_from(db: PgPool, config: &Config) -> Result<AppState, String> {
+    let mailer = Mailer::from_config(&MailConfig::from_env()?)?;
+    state_with_mailer(db, config, Arc::new(mailer)).await
+}
+
+/// [`state_from`] with a given mailer (a test's SMTP server).
+pub async fn state_with_mailer(
+    db: PgPool,
+    config: &Config,
+    mailer: Arc<Mailer>,
+) -> Result<AppState, String> {
     let master_key = MasterKey::from_base64(&config.master_key)
         .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
     let documents = DocumentStore::new(
@@ -168,13 +197,7 @@ pub async fn state_from(db: PgPool, config: &Config) -> Result<AppState, String>
         max_document_bytes: config.max_document_bytes,
         max_body_bytes: config.max_body_bytes,
     };
-    Ok(AppState(Arc::new(App::new(
-        db,
-        documents,
-        master_key,
-        tokens,
-        limits,
-        tsa,
-        embedded_tsa,
-    ))))
+    Ok(AppState(Arc::new(
+        App::new(db, documents, master_key, tokens, limits, tsa, embedded_tsa).with_mailer(mailer),
+    )))
 }

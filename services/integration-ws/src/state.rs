@@ -31,6 +31,9 @@ pub struct App {
     pub tsa: Option<Arc<dyn TimeStamper>>,
     /// The embedded authority, when this service runs one (`/tsa`, `/api/v0/timestamp`).
     pub embedded_tsa: Option<Arc<signstash_signing::TimestampAuthority>>,
+    /// Where e-mails go (resend endpoint; the outbox worker gets its own handle). Set by
+    /// [`App::with_mailer`]; `crate::state_from` always sets it.
+    pub mailer: Option<Arc<crate::outbox::Mailer>>,
     /// Signers by certificate id: keys are unsealed once, not per request.
     signers: Mutex<HashMap<i64, Arc<dyn Signer>>>,
     /// Requests in flight per client service, bounded by its `concurrency_limit`.
@@ -137,9 +140,16 @@ impl App {
             limits,
             tsa,
             embedded_tsa,
+            mailer: None,
             signers: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same state, sending e-mails with `mailer`.
+    pub fn with_mailer(mut self, mailer: Arc<crate::outbox::Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     /// A slot for one more signing request of this client service, or 429 `0.0.11` when its

@@ -1,5 +1,6 @@
 //! One module per feature; `crate::router` merges them.
 
+pub mod delivery;
 pub mod hash;
 pub mod operations;
 pub mod sign;

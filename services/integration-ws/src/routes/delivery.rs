@@ -1,0 +1,138 @@
+//! `POST /api/v0/delivery/mail/resend/{operationId}/{attachDocuments}`: send the "documents
+//! available" e-mail again, now, to the addresses in the body (a JSON array).
+//!
+//! Each receiver gets a new portal link and a delivery row of its own, inserted already claimed
+//! (so the outbox worker does not send it too) and marked with the result. A failed send is
+//! recorded `SENDING_FAILED` rather than left to the outbox's retries: the integrator is told
+//! (502 `0.0.5`) and decides itself whether to resend, so one request never produces a
+//! surprise e-mail minutes later.
+
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use signstash_domain::{DeliveryStatus, EmailAddress, ErrorCode, OperationId};
+use signstash_oauth::{BearerClient, TokenRejection};
+use signstash_store::deliveries::{self, RetryPolicy};
+use signstash_store::{operations, StoreError};
+
+use crate::error::ApiError;
+use crate::outbox;
+use crate::routes::sign::authenticate;
+use crate::state::AppState;
+use crate::view::{self, SignOperation};
+
+/// The claim on a resent delivery: longer than any SMTP exchange (`outbox::SMTP_TIMEOUTS`).
+const RESEND_LEASE: Duration = Duration::from_secs(300);
+
+pub fn router() -> Router<AppState> {
+    const PATH: &str = "/api/v0/delivery/mail/resend/{id}/{attach}";
+    Router::new()
+        .route(PATH, post(resend))
+        .route(&format!("{PATH}/"), post(resend))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("operation not found")
+}
+
+async fn resend(
+    State(app): State<AppState>,
+    bearer: Result<BearerClient, TokenRejection>,
+    Path((id, attach)): Path<(String, String)>,
+    body: Result<Json<Vec<String>>, JsonRejection>,
+) -> Result<Json<SignOperation>, ApiError> {
+    let auth = authenticate(&app, bearer).await?;
+    let cs = &auth.client_service;
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .map(OperationId)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ParameterValidation,
+                format!("operation id `{id}` is not a number"),
+            )
+        })?;
+    let attach = match attach.as_str() {
+        "true" => true,
+        "false" => false,
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::ParameterValidation,
+                format!("attachDocuments must be true or false, not `{other}`"),
+            ))
+        }
+    };
+    let Json(addresses) = body?;
+    if addresses.is_empty() {
+        return Err(ApiError::attribute(
+            "at least one e-mail address is required",
+        ));
+    }
+    let receivers = addresses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            EmailAddress::try_from(a.trim()).map_err(|_| {
+                ApiError::new(
+                    ErrorCode::ParameterValidation,
+                    format!("[{i}] is not a valid e-mail address"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    operations::find(&app.db, cs.id, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
+    let mailer = app.mailer.clone().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::MissingConfiguration,
+            "e-mail delivery is not configured",
+        )
+    })?;
+
+    let mut claims = Vec::with_capacity(receivers.len());
+    for receiver in &receivers {
+        match deliveries::enqueue_claimed(&app.db, cs.id, id, receiver, attach, RESEND_LEASE).await
+        {
+            Ok(c) => claims.push(c),
+            // Deleted between the read above and now.
+            Err(StoreError::NotFound) => return Err(not_found()),
+            Err(e) => return Err(ApiError::internal(e)),
+        }
+    }
+    let once = RetryPolicy {
+        max_attempts: 1,
+        ..mailer.retry
+    };
+    let statuses = futures::future::join_all(claims.iter().map(|c| {
+        let (app, mailer) = (&app, &mailer);
+        async move {
+            let outcome = outbox::attempt(app, mailer, c).await;
+            outbox::record(app, c, outcome, &once).await
+        }
+    }))
+    .await;
+    let failed = statuses
+        .iter()
+        .filter(|s| **s != DeliveryStatus::Sent)
+        .count();
+    if failed > 0 {
+        return Err(ApiError::new(
+            ErrorCode::EmailNotSent,
+            format!(
+                "the e-mail could not be sent to {failed} of {} receivers",
+                statuses.len()
+            ),
+        ));
+    }
+    view::load(&app, cs, id, false)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
+}
