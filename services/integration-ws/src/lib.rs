@@ -2,12 +2,13 @@
 //! signing endpoints and the operation reads, over PostgreSQL and the encrypted document store,
 //! and the e-mail outbox worker ([`outbox`]) with the resend endpoint.
 //!
-//! Not yet built (see the note): metrics and OpenAPI.
+//! Not yet built (see the note): OpenAPI and Swagger UI.
 
 pub mod config;
 pub mod demo;
 pub mod dto;
 pub mod error;
+pub mod metrics;
 pub mod outbox;
 pub mod routes;
 pub mod state;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics::scrape))
         .route("/tsa", post(timestamp))
         .route("/api/v0/timestamp", post(timestamp))
         .merge(routes::sign::router())
@@ -43,6 +45,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::delivery::router())
         .merge(routes::hash::router())
         .merge(signstash_oauth::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

@@ -34,6 +34,8 @@ pub struct App {
     /// Where e-mails go (resend endpoint; the outbox worker gets its own handle). Set by
     /// [`App::with_mailer`]; `crate::state_from` always sets it.
     pub mailer: Option<Arc<crate::outbox::Mailer>>,
+    /// Served at `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// Signers by certificate id: keys are unsealed once, not per request.
     signers: Mutex<HashMap<i64, Arc<dyn Signer>>>,
     /// Requests in flight per client service, bounded by its `concurrency_limit`.
@@ -141,6 +143,7 @@ impl App {
             tsa,
             embedded_tsa,
             mailer: None,
+            metrics: crate::metrics::Metrics::default(),
             signers: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
         }

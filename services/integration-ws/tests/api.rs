@@ -687,3 +687,39 @@ async fn hash_signing_for_the_proxy(pool: PgPool) {
     )
     .unwrap();
 }
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn metrics_count_requests_documents_and_the_outbox(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let token = app.token("demo", "demo-secret").await;
+    let (status, _) = app
+        .post(
+            &token,
+            "/api/v0/document/sign/base64/",
+            &three_formats("ERP-M"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("signstash_documents_total{status=\"SIGNED\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("signstash_signing_seconds_count{format=\"XAdES\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/api/v0/document/sign/base64/\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("signstash_outbox_depth 0"), "{text}");
+}

@@ -229,6 +229,7 @@ pub async fn execute(
     {
         let signer = signer.clone();
         let tsa = app.tsa.clone();
+        let t0 = Instant::now();
         let signed = tokio::task::spawn_blocking(move || {
             let value = signer.sign(p.digest_algorithm(), p.data_to_sign(), p.digest())?;
             let signed = p.finish(&value, tsa.as_deref())?;
@@ -272,6 +273,9 @@ pub async fn execute(
             Err(e) => statuses
                 .push(record_failure(app, cs, *doc_id, sign_error_of(&e), &e.to_string()).await?),
         }
+        let status = statuses.last().map_or("UNKNOWN", |s| s.as_str());
+        app.metrics
+            .document(doc.signature_type.as_str(), status, t0.elapsed());
     }
     finish_operation(
         app,
