@@ -61,6 +61,12 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     None
 }
 
+/// `mail_helper.py`: a real aiosmtpd server that refuses chosen messages (`serve`), and a
+/// message parser built on Python's `email` package (`parse`), for every e-mail test.
+pub fn mail_helper() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("mail_helper.py")
+}
+
 /// Runs a command, returning its output; panics only if it cannot be started.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output()

@@ -1,5 +1,5 @@
 //! E-mail delivery end to end: the outbox worker and the resend endpoint against a real SMTP
-//! server (aiosmtpd, started from `tests/mail_helper.py`) and a real PostgreSQL (a fresh
+//! server (aiosmtpd, started from `mail_helper.py` of crates/test-support) and a real PostgreSQL (a fresh
 //! database per test). Statuses are read back through the API, as an integrator sees them.
 //!
 //! Without the venv's aiosmtpd the SMTP tests fail under `CI` and are skipped (with a note)
@@ -39,7 +39,7 @@ fn venv() -> PathBuf {
 }
 
 fn helper() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail_helper.py")
+    signstash_test_support::mail_helper()
 }
 
 /// The venv's Python when it can import aiosmtpd; `None` (after a note) outside CI.

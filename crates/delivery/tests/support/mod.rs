@@ -73,7 +73,7 @@ fn free_port() -> u16 {
 pub enum Behaviour {
     /// `python -m aiosmtpd -n -l 127.0.0.1:PORT -c aiosmtpd.handlers.Mailbox DIR`.
     Accept,
-    /// `tests/smtp_server.py`: `reply` at `stage` ("rcpt" or "data") for the first `count`
+    /// `mail_helper.py serve` (crates/test-support): `reply` at `stage` ("rcpt" or "data") for the first `count`
     /// messages (-1: always), then accept.
     Refuse {
         stage: &'static str,
@@ -110,8 +110,8 @@ impl SmtpServer {
                 count,
             } => {
                 command
-                    .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py"))
-                    .args(["--port", &port.to_string(), "--maildir"])
+                    .arg(signstash_test_support::mail_helper())
+                    .args(["serve", "--port", &port.to_string(), "--maildir"])
                     .arg(&maildir)
                     .args([
                         "--stage",
@@ -125,7 +125,7 @@ impl SmtpServer {
         }
         let log = fs::File::create(dir.path().join("server.log")).expect("log file");
         let child = command
-            .stdin(Stdio::piped()) // closed on drop: smtp_server.py exits on EOF
+            .stdin(Stdio::piped()) // closed on drop: mail_helper.py exits on EOF
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -230,13 +230,14 @@ impl ParsedAttachment {
 
 pub fn parse_messages(python: &Path, files: &[PathBuf]) -> Vec<Parsed> {
     let output = Command::new(python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parse_mail.py"))
+        .arg(signstash_test_support::mail_helper())
+        .arg("parse")
         .args(files)
         .stderr(Stdio::inherit())
         .output()
-        .expect("run parse_mail.py");
-    assert!(output.status.success(), "parse_mail.py failed");
-    serde_json::from_slice(&output.stdout).expect("JSON from parse_mail.py")
+        .expect("run mail_helper.py parse");
+    assert!(output.status.success(), "mail_helper.py parse failed");
+    serde_json::from_slice(&output.stdout).expect("JSON from mail_helper.py parse")
 }
 
 pub mod fixtures {

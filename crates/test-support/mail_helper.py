@@ -1,4 +1,4 @@
-"""Mail helpers for the integration-ws delivery tests (a copy of crates/delivery's two helpers).
+"""Mail helpers for the delivery tests of crates/delivery and services/integration-ws.
 
     python mail_helper.py serve --port P --maildir DIR [--stage {rcpt,data} --reply "451 ..." --count N]
     python mail_helper.py parse FILE...   ->   a JSON array, one object per message
@@ -69,9 +69,14 @@ def parse_one(path):
     with open(path, "rb") as f:
         raw = f.read()
     msg = email.message_from_bytes(raw, policy=email.policy.default)
+    defects = [type(d).__name__ for part in msg.walk() for d in part.defects]
     plain = msg.get_body(("plain",))
     html = msg.get_body(("html",))
     return {
+        "path": path,
+        "raw": raw.decode("utf-8", "replace"),
+        "content_type": msg.get_content_type(),
+        "header_names": [name.lower() for name in msg.keys()],
         "subject": str(msg["subject"]),
         "from": str(msg["from"]),
         "to": str(msg["to"]),
@@ -85,7 +90,9 @@ def parse_one(path):
             }
             for part in msg.iter_attachments()
         ],
+        "defects": defects,
     }
+
 
 
 def main():
