@@ -6,8 +6,8 @@ use signstash_delivery::{
     Attachment, CustomTemplate, DeliveryError, DocumentsAvailable, EmlDirTransport, Language,
     MailComposer, MailError, MailTransport, PortalToken, Sender,
 };
+use signstash_test_support::smtp::{any_python, list_files, parse_messages};
 use support::fixtures::{self, composer, link, token_in};
-use support::{any_python, list_files, parse_messages};
 
 fn en() -> DocumentsAvailable {
     fixtures::en_without_attachments()

@@ -8,8 +8,10 @@ use signstash_delivery::{
     Backoff, DeliveryError, DeliveryStatus, Mail, MailTransport, PortalToken, SmtpTimeouts,
     SmtpTransport,
 };
+use signstash_test_support::smtp::{
+    aiosmtpd_python, parse_messages, Behaviour, Parsed, SmtpServer,
+};
 use support::fixtures::{self, composer, link, token_in};
-use support::{aiosmtpd_python, parse_messages, Behaviour, Parsed, SmtpServer};
 use time::OffsetDateTime;
 
 fn transport(url: &str) -> SmtpTransport {

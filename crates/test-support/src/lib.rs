@@ -10,6 +10,7 @@
 
 pub mod corpus;
 pub mod pki;
+pub mod smtp;
 pub mod validators;
 
 use std::path::{Path, PathBuf};

@@ -7,135 +7,12 @@ use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use integration_ws::config::Config;
-use integration_ws::demo::{seed, DemoClient};
 use serde_json::{json, Value};
-use signstash_test_support::pki::TestPki;
 use signstash_test_support::{corpus, validators};
 use sqlx::PgPool;
 
-const MASTER_KEY: &str = "c2lnbnN0YXNoLXRlc3QtbWFzdGVyLWtleS0zMi1ieXQ=";
-
-struct TestApp {
-    url: String,
-    http: reqwest::Client,
-    pki: TestPki,
-    _dir: tempfile::TempDir,
-}
-
-async fn spawn_app(pool: PgPool) -> TestApp {
-    let pki = TestPki::new();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: secrecy::SecretString::from("unused: the test gives the pool".to_string()),
-        db_max_connections: 10,
-        document_dir: dir.path().join("documents"),
-        master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
-        jwt_issuer: "signstash-test".into(),
-        tsa_url: None,
-        tsa_cert: Some(pki.tsa_cert()),
-        tsa_key: Some(pki.tsa_key()),
-        max_body_bytes: 16 * 1024 * 1024,
-        max_documents: 10,
-        max_document_bytes: 4 * 1024 * 1024,
-    };
-    let state = integration_ws::state_from(pool.clone(), &config)
-        .await
-        .unwrap();
-    let key = std::fs::read(pki.path().join("signer.key")).unwrap();
-    let chain = std::fs::read_to_string(pki.path().join("signer.pem")).unwrap()
-        + &std::fs::read_to_string(pki.ca()).unwrap();
-    seed(
-        &pool,
-        &state.master_key,
-        &[
-            DemoClient {
-                alias: "demo",
-                secret: "demo-secret",
-                issuer_name: "Demo Issuer",
-                issuer_vat: "500000018",
-                key_pem: &key,
-                chain_pem: &chain,
-            },
-            DemoClient {
-                alias: "demo2",
-                secret: "demo2-secret",
-                issuer_name: "Other Issuer",
-                issuer_vat: "500000026",
-                key_pem: &key,
-                chain_pem: &chain,
-            },
-        ],
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, integration_ws::router(state)).await });
-    TestApp {
-        url,
-        http: reqwest::Client::new(),
-        pki,
-        _dir: dir,
-    }
-}
-
-impl TestApp {
-    async fn token(&self, alias: &str, secret: &str) -> String {
-        let r = self
-            .http
-            .post(format!("{}/oauth/token", self.url))
-            .basic_auth(alias, Some(secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(body["token_type"], "bearer");
-        assert_eq!(body["expires_in"], 86399);
-        body["access_token"].as_str().unwrap().to_string()
-    }
-
-    async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-}
-
-fn document(
-    reference: &str,
-    name: &str,
-    content_type: &str,
-    content: &[u8],
-    signature: Value,
-) -> Value {
-    json!({
-        "documentRequest": {"externalReference": reference, "name": name, "contentType": content_type, "base64Content": B64.encode(content)},
-        "signatureInfo": signature
-    })
-}
+mod common;
+use common::{document, TestApp};
 
 fn three_formats(reference: &str) -> Value {
     let pdf = corpus::pdf(corpus::PdfKind::Classic, 4096).unwrap();
@@ -163,8 +40,8 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn sign_three_formats_in_one_request_and_the_validators_accept_them(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
     let (status, op) = app
         .post(
             &token,
@@ -221,8 +98,8 @@ async fn sign_three_formats_in_one_request_and_the_validators_accept_them(pool: 
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn recovery_idempotency_and_reads(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
     let mut request = three_formats("ERP-2");
     request["returnSignedContent"] = json!(false);
     let (status, op) = app
@@ -323,9 +200,9 @@ async fn recovery_idempotency_and_reads(pool: PgPool) {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn a_token_never_reaches_another_client_services_data(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let a = app.token("demo", "demo-secret").await;
-    let b = app.token("demo2", "demo2-secret").await;
+    let app = TestApp::spawn(pool).await;
+    let a = app.token("demo").await;
+    let b = app.token("demo2").await;
     let (status, op) = app
         .post(&a, "/api/v0/document/sign/base64/", &three_formats("ERP-A"))
         .await;
@@ -363,8 +240,8 @@ async fn a_token_never_reaches_another_client_services_data(pool: PgPool) {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn errors_of_the_api_page(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
     // No token, a forged token.
     let r = app
         .http
@@ -468,8 +345,8 @@ async fn errors_of_the_api_page(pool: PgPool) {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn multipart_variant_signs_the_files_in_order(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
     let mut request = three_formats("ERP-MP");
     let mut form = reqwest::multipart::Form::new();
     let mut contents = Vec::new();
@@ -544,8 +421,8 @@ async fn send_retrying(
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn twenty_identical_requests_sign_once(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let token = app.token("demo").await;
     let body = small_request("SAME-1");
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -580,8 +457,8 @@ async fn twenty_identical_requests_sign_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn a_hundred_distinct_requests_make_a_hundred_operations(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let token = app.token("demo").await;
     let tasks: Vec<_> = (0..100)
         .map(|i| {
             let (url, http, token) = (app.url.clone(), app.http.clone(), token.clone());
@@ -616,8 +493,8 @@ async fn hash_signing_for_the_proxy(pool: PgPool) {
     use signstash_signing::{
         prepare, Certificate, CertificateChain, Format, KeyKind, SignatureParams,
     };
-    let app = spawn_app(pool).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
     let (status, info) = app.get(&token, "/api/v0/certificate").await;
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["keyAlgorithm"], "RSA-2048");
@@ -690,8 +567,8 @@ async fn hash_signing_for_the_proxy(pool: PgPool) {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn metrics_count_requests_documents_and_the_outbox(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let token = app.token("demo", "demo-secret").await;
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
     let (status, _) = app
         .post(
             &token,

@@ -1,0 +1,180 @@
+//! The service as the black-box tests meet it: on a local port, over a fresh PostgreSQL database
+//! (one per test, from `#[sqlx::test]`), with the encrypted document store in a temporary folder,
+//! the embedded timestamp authority, the demo tenants `demo` and `demo2` (secrets
+//! `demo-secret` and `demo2-secret`) and mail going to a given SMTP server or to `.eml` files.
+
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use integration_ws::config::{Config, MailConfig};
+use integration_ws::demo::{seed, DemoClient};
+use integration_ws::outbox::Mailer;
+use integration_ws::state::AppState;
+use serde_json::{json, Value};
+use signstash_test_support::pki::TestPki;
+use sqlx::PgPool;
+
+pub const MASTER_KEY: &str = "c2lnbnN0YXNoLXRlc3QtbWFzdGVyLWtleS0zMi1ieXQ=";
+pub const PORTAL: &str = "https://portal.signstash.test";
+
+/// What a test may change.
+pub struct Options {
+    /// `None`: mails become `.eml` files in the test's folder.
+    pub smtp_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub max_documents: usize,
+    pub max_document_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_documents: 10,
+            max_document_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub pool: PgPool,
+    pub mailer: Mailer,
+    pub pki: TestPki,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(pool: PgPool) -> Self {
+        Self::spawn_with(pool, Options::default()).await
+    }
+
+    pub async fn spawn_with(pool: PgPool, options: Options) -> Self {
+        let pki = TestPki::new();
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: secrecy::SecretString::from(
+                "unused: the test gives the pool".to_string(),
+            ),
+            db_max_connections: 10,
+            document_dir: dir.path().join("documents"),
+            master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
+            jwt_issuer: "signstash-test".into(),
+            tsa_url: None,
+            tsa_cert: Some(pki.tsa_cert()),
+            tsa_key: Some(pki.tsa_key()),
+            max_body_bytes: options.max_body_bytes,
+            max_documents: options.max_documents,
+            max_document_bytes: options.max_document_bytes,
+        };
+        let mut mailer = Mailer::from_config(&MailConfig {
+            smtp_url: options.smtp_url.map(secrecy::SecretString::from),
+            mail_dir: dir.path().join("mail"),
+            mail_from: "Sign'Stash <no-reply@signstash.test>".into(),
+            portal_base_url: PORTAL.into(),
+            ..MailConfig::default()
+        })
+        .unwrap();
+        // Retries come quickly in tests; the threshold stays the default 3.
+        mailer.retry.base_backoff = Duration::from_millis(300);
+        mailer.idle_sleep = Duration::from_millis(50);
+        let state =
+            integration_ws::state_with_mailer(pool.clone(), &config, Arc::new(mailer.clone()))
+                .await
+                .unwrap();
+        let key = std::fs::read(pki.path().join("signer.key")).unwrap();
+        let chain = std::fs::read_to_string(pki.path().join("signer.pem")).unwrap()
+            + &std::fs::read_to_string(pki.ca()).unwrap();
+        let client = |alias, secret, issuer_name, issuer_vat| DemoClient {
+            alias,
+            secret,
+            issuer_name,
+            issuer_vat,
+            key_pem: &key,
+            chain_pem: &chain,
+        };
+        seed(
+            &pool,
+            &state.master_key,
+            &[
+                client("demo", "demo-secret", "Demo Issuer", "500000018"),
+                client("demo2", "demo2-secret", "Other Issuer", "500000026"),
+            ],
+        )
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let router = integration_ws::router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            state,
+            pool,
+            mailer,
+            pki,
+            dir,
+        }
+    }
+
+    /// A token of the demo client service `alias` (secret `{alias}-secret`), by Basic auth.
+    pub async fn token(&self, alias: &str) -> String {
+        let r = self
+            .http
+            .post(format!("{}/oauth/token", self.url))
+            .basic_auth(alias, Some(format!("{alias}-secret")))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["token_type"], "bearer");
+        assert_eq!(body["expires_in"], 86399);
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// POST with a JSON body when `body` is given, else GET; the status and the JSON answer
+    /// (`null` when the answer is not JSON).
+    pub async fn call(&self, token: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.url);
+        let request = match body {
+            Some(b) => self.http.post(url).json(b),
+            None => self.http.get(url),
+        };
+        let r = request.bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        self.call(token, path, Some(body)).await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.call(token, path, None).await
+    }
+}
+
+/// One document of a sign request.
+pub fn document(
+    reference: &str,
+    name: &str,
+    content_type: &str,
+    content: &[u8],
+    signature: Value,
+) -> Value {
+    json!({
+        "documentRequest": {"externalReference": reference, "name": name, "contentType": content_type, "base64Content": B64.encode(content)},
+        "signatureInfo": signature
+    })
+}
