@@ -39,7 +39,7 @@ pub struct App {
     /// Signers by certificate id: keys are unsealed once, not per request.
     signers: Mutex<HashMap<i64, Arc<dyn Signer>>>,
     /// Requests in flight per client service, bounded by its `concurrency_limit`.
-    in_flight: Mutex<HashMap<i64, Arc<tokio::sync::Semaphore>>>,
+    in_flight: Mutex<HashMap<i64, (i32, Arc<tokio::sync::Semaphore>)>>,
 }
 
 #[derive(Clone)]
@@ -79,7 +79,8 @@ impl ClientDirectory for DbClientDirectory {
             id: cs.id.0,
             alias: cs.alias.to_string(),
             secret_hash: cs.secret_hash.expose_secret().to_string(),
-            active: cs.status == signstash_domain::ClientServiceStatus::Active,
+            // A suspended client service still gets tokens to read what it has.
+            active: cs.status != signstash_domain::ClientServiceStatus::Inactive,
         }))
     }
 }
@@ -164,13 +165,15 @@ impl App {
     ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
         let semaphore = {
             let mut map = self.in_flight.lock().map_err(ApiError::internal)?;
-            map.entry(client_service.0)
-                .or_insert_with(|| {
-                    Arc::new(tokio::sync::Semaphore::new(
-                        usize::try_from(limit.max(1)).unwrap_or(1),
-                    ))
-                })
-                .clone()
+            let entry = map
+                .entry(client_service.0)
+                .or_insert_with(|| (limit, semaphore(limit)));
+            // A changed limit takes effect now: requests holding slots of the old semaphore
+            // finish undisturbed, new ones count against the new limit.
+            if entry.0 != limit {
+                *entry = (limit, semaphore(limit));
+            }
+            entry.1.clone()
         };
         semaphore.try_acquire_owned().map_err(|_| {
             ApiError::new(
@@ -231,4 +234,10 @@ impl App {
             .insert(certificate_id, signer.clone());
         Ok(signer)
     }
+}
+
+fn semaphore(limit: i32) -> Arc<tokio::sync::Semaphore> {
+    Arc::new(tokio::sync::Semaphore::new(
+        usize::try_from(limit.max(1)).unwrap_or(1),
+    ))
 }

@@ -20,7 +20,7 @@ use signstash_store::{operations, StoreError};
 
 use crate::error::ApiError;
 use crate::outbox;
-use crate::routes::sign::authenticate;
+use crate::routes::sign::authenticate_to_create;
 use crate::state::AppState;
 use crate::view::{self, SignOperation};
 
@@ -44,7 +44,7 @@ async fn resend(
     Path((id, attach)): Path<(String, String)>,
     body: Result<Json<Vec<String>>, JsonRejection>,
 ) -> Result<Json<SignOperation>, ApiError> {
-    let auth = authenticate(&app, bearer).await?;
+    let auth = authenticate_to_create(&app, bearer).await?;
     let cs = &auth.client_service;
     let id = id
         .parse::<i64>()

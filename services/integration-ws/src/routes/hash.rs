@@ -19,7 +19,8 @@ use signstash_store::{documents, operations};
 
 use crate::error::ApiError;
 use crate::routes::sign::{
-    authenticate, create_operation, finish_operation, record_failure, signer,
+    authenticate, authenticate_to_create, create_operation, finish_operation, record_failure,
+    signer,
 };
 use crate::state::AppState;
 use crate::view::SignOperation;
@@ -106,7 +107,7 @@ async fn hash_sign(
     bearer: Result<BearerClient, TokenRejection>,
     body: Result<Json<HashSignRequest>, JsonRejection>,
 ) -> Result<Json<SignOperation>, ApiError> {
-    let auth = authenticate(&app, bearer).await?;
+    let auth = authenticate_to_create(&app, bearer).await?;
     let signer = signer(&app, &auth).await?;
     let Json(request) = body?;
     let cs = &auth.client_service;

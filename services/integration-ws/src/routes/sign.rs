@@ -41,10 +41,28 @@ pub struct Authorized {
     pub client_service: ClientService,
 }
 
-/// Token → client service known and active → issuer active.
+/// Token → client service known and active → issuer active, for reads: a `SUSPENDED` client
+/// service still reads what it has.
 pub async fn authenticate(
     app: &AppState,
     bearer: Result<BearerClient, TokenRejection>,
+) -> Result<Authorized, ApiError> {
+    authenticate_for(app, bearer, false).await
+}
+
+/// [`authenticate`] for requests that create work (sign, hash sign, resend): a `SUSPENDED`
+/// client service gets 409 `1.1.3`.
+pub async fn authenticate_to_create(
+    app: &AppState,
+    bearer: Result<BearerClient, TokenRejection>,
+) -> Result<Authorized, ApiError> {
+    authenticate_for(app, bearer, true).await
+}
+
+async fn authenticate_for(
+    app: &AppState,
+    bearer: Result<BearerClient, TokenRejection>,
+    creates_work: bool,
 ) -> Result<Authorized, ApiError> {
     let bearer = bearer.map_err(|r| ApiError::new(ErrorCode::InvalidToken, r.description()))?;
     let cs = client_services::find(
@@ -54,8 +72,16 @@ pub async fn authenticate(
     .await
     .map_err(ApiError::internal)?
     .ok_or_else(|| ApiError::bare(ErrorCode::InvalidClientService))?;
-    if cs.status != ClientServiceStatus::Active {
-        return Err(ApiError::bare(ErrorCode::ClientServiceNotActive));
+    match cs.status {
+        ClientServiceStatus::Active => {}
+        ClientServiceStatus::Suspended if !creates_work => {}
+        ClientServiceStatus::Suspended => return Err(ApiError::new(
+            ErrorCode::ClientServiceStatusForbids,
+            "the client service is suspended: it can read its operations but not create new ones",
+        )),
+        ClientServiceStatus::Inactive => {
+            return Err(ApiError::bare(ErrorCode::ClientServiceNotActive))
+        }
     }
     if cs.issuer.status != CompanyStatus::Active {
         return Err(ApiError::bare(ErrorCode::IssuerNotActive));
@@ -78,7 +104,7 @@ async fn sign_base64(
     bearer: Result<BearerClient, TokenRejection>,
     body: Result<Json<SignRequest>, JsonRejection>,
 ) -> Result<Json<SignOperation>, ApiError> {
-    let auth = authenticate(&app, bearer).await?;
+    let auth = authenticate_to_create(&app, bearer).await?;
     let signer = signer(&app, &auth).await?;
     let Json(request) = body?;
     let valid = request.validate(app.limits, None)?;
@@ -90,7 +116,7 @@ async fn sign_multipart(
     bearer: Result<BearerClient, TokenRejection>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<SignOperation>, ApiError> {
-    let auth = authenticate(&app, bearer).await?;
+    let auth = authenticate_to_create(&app, bearer).await?;
     let signer = signer(&app, &auth).await?;
     let mut multipart = multipart
         .map_err(|e| ApiError::attribute(format!("multipart body expected: {}", e.body_text())))?;
