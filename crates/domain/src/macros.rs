@@ -1,5 +1,6 @@
 //! `wire_enum!`: an enumeration with one wire spelling per variant, used by serde (JSON), by
-//! `Display`/`FromStr` and, with the `sqlx` feature, as the `TEXT` stored in PostgreSQL.
+//! `Display`/`FromStr`, with the `sqlx` feature as the `TEXT` stored in PostgreSQL and, with the
+//! `openapi` feature, as a string schema listing exactly the wire spellings.
 
 macro_rules! wire_enum {
     (
@@ -48,6 +49,19 @@ macro_rules! wire_enum {
                 s.parse()
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($wire),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
 
         #[cfg(feature = "sqlx")]
         impl sqlx::Type<sqlx::Postgres> for $name {

@@ -10,69 +10,88 @@ use signstash_signing::{CanonicalTransform, Format, Level, SignatureParams, Sign
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignRequest {
+    /// Unique per client service: a repeat is 409 `0.0.7`.
+    #[schema(required = true, max_length = 255)]
     pub external_reference: Option<String>,
     pub description: Option<String>,
     #[serde(default)]
     pub return_signed_content: bool,
+    #[schema(required = true, min_items = 1)]
     pub documents: Option<Vec<DocumentEntry>>,
     pub preservation_info: Option<PreservationInfo>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentEntry {
+    #[schema(required = true)]
     pub document_request: Option<DocumentRequest>,
+    #[schema(required = true)]
     pub signature_info: Option<SignatureInfo>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentRequest {
+    /// Unique per client service.
+    #[schema(required = true, max_length = 255)]
     pub external_reference: Option<String>,
+    /// File name shown to receivers (no path).
+    #[schema(required = true)]
     pub name: Option<String>,
+    /// `application/pdf` | `text/xml` | `application/xml` | any other type for CAdES.
     pub content_type: Option<String>,
+    /// The document, base64; required in the base64 variant, absent in multipart (the file
+    /// parts come in order instead).
+    #[schema(format = Byte)]
     pub base64_content: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignatureInfo {
+    #[schema(required = true)]
     pub signature_type: Option<SignatureType>,
     #[serde(default)]
     pub apply_timestamp: bool,
     pub reason: Option<String>,
     pub location: Option<String>,
+    /// PAdES only (see the API page).
+    #[schema(value_type = Option<Object>)]
     pub visible_signature_info: Option<serde_json::Value>,
     pub advanced_signature_info: Option<AdvancedSignatureInfo>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = SignatureTransform)]
 pub enum SignatureTransformDto {
     Enveloped,
     Xpath,
     Xpath2Filter,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = CanonicalTransform)]
 pub enum CanonicalTransformDto {
     Exclusive,
     ExclusiveWithComments,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdvancedSignatureInfo {
+    /// Local name of an existing element that will hold `ds:Signature`.
     pub signature_location: Option<String>,
     pub signature_transform: Option<SignatureTransformDto>,
     pub canonical_transform: Option<CanonicalTransformDto>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PreservationInfo {
     #[serde(default)]
@@ -80,7 +99,7 @@ pub struct PreservationInfo {
     pub delivery_info: Option<DeliveryInfo>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryInfo {
     #[serde(default)]
@@ -89,9 +108,10 @@ pub struct DeliveryInfo {
     pub person_receiver: Vec<PersonReceiver>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonReceiver {
+    #[schema(required = true, format = Email)]
     pub email: Option<String>,
 }
 

@@ -18,12 +18,18 @@ pub struct ApiError {
     pub not_found: bool,
 }
 
-#[derive(Serialize)]
+/// The error body of every API route.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Body<'a> {
-    error_code: &'a str,
-    error_code_description: &'a str,
-    cause_message: Option<&'a str>,
+pub struct ErrorBody {
+    /// The code of the API page's table, e.g. `0.0.2`.
+    #[schema(example = "0.0.2")]
+    pub error_code: String,
+    #[schema(example = "Mandatory attribute missing")]
+    pub error_code_description: String,
+    /// Names the offending field; absent detail for 5xx.
+    #[schema(example = "documents[0].documentRequest.name is required")]
+    pub cause_message: Option<String>,
 }
 
 impl ApiError {
@@ -69,10 +75,10 @@ impl ApiError {
         } else {
             self.cause.as_deref()
         };
-        serde_json::to_value(Body {
-            error_code: self.code.code(),
-            error_code_description: self.code.description(),
-            cause_message: cause,
+        serde_json::to_value(ErrorBody {
+            error_code: self.code.code().to_owned(),
+            error_code_description: self.code.description().to_owned(),
+            cause_message: cause.map(str::to_owned),
         })
         .unwrap_or_default()
     }

@@ -1,14 +1,14 @@
 //! The Sign'Stash integration API v0 (`../shared/design/api-v0.md`): the token server, the
 //! signing endpoints and the operation reads, over PostgreSQL and the encrypted document store,
 //! and the e-mail outbox worker ([`outbox`]) with the resend endpoint.
-//!
-//! Not yet built (see the note): OpenAPI and Swagger UI.
+//! The OpenAPI description ([`openapi`]) is generated from the handlers and served with Swagger UI.
 
 pub mod config;
 pub mod demo;
 pub mod dto;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod outbox;
 pub mod routes;
 pub mod state;
@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::delivery::router())
         .merge(routes::hash::router())
         .merge(signstash_oauth::router())
+        .merge(openapi::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

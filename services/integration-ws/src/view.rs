@@ -12,23 +12,27 @@ use time::OffsetDateTime;
 use crate::error::ApiError;
 use crate::state::App;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignOperation {
     pub id: i64,
     #[serde(rename = "type")]
+    #[schema(value_type = signstash_domain::OperationType)]
     pub operation_type: String,
+    #[schema(value_type = signstash_domain::OperationStatus)]
     pub status: String,
     pub issuer_company: IssuerCompany,
     pub issuer_client_service_alias: String,
+    #[schema(format = DateTime)]
     pub creation_date: String,
     pub folder: Folder,
+    /// Milliseconds.
     pub execution_time: Option<i64>,
     pub document_list: Vec<DocumentView>,
     pub delivery_info: DeliveryInfo,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerCompany {
     pub name: String,
@@ -36,31 +40,41 @@ pub struct IssuerCompany {
     pub country_code: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Folder {
     pub folder_id: i64,
     pub external_reference: String,
     pub description: String,
+    #[schema(value_type = signstash_domain::FolderContent)]
     pub folder_content: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentView {
     pub internal_id: i64,
     pub external_reference: String,
     pub name: String,
     pub content_type: String,
+    #[schema(value_type = signstash_domain::SignStatus)]
     pub sign_status: String,
+    #[schema(value_type = Option<signstash_domain::SignError>)]
     pub sign_error: Option<String>,
+    #[schema(value_type = signstash_domain::CipherStatus)]
     pub cipher_status: String,
+    #[schema(value_type = signstash_domain::StorageStatus)]
     pub storage_status: String,
     pub content_length: i64,
+    #[schema(format = DateTime)]
     pub reception_date: String,
+    /// Months.
     pub storage_period: Option<i32>,
+    #[schema(format = DateTime)]
     pub storage_end_date: Option<String>,
+    /// The signed document, base64; only when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Byte)]
     pub signed_content: Option<String>,
     /// Hash signing: the signature value over the digest (base64).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,23 +82,26 @@ pub struct DocumentView {
     pub document_attributes: Vec<Attribute>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Attribute {
     pub key: String,
     pub value: String,
 }
 
-#[derive(Debug, Serialize)]
+/// The receivers of an operation and where their e-mail stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OperationDeliveryInfo)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryInfo {
     pub attach_documents: bool,
     pub person_receiver: Vec<Receiver>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Receiver {
     pub email: String,
+    #[schema(value_type = signstash_domain::DeliveryStatus)]
     pub delivery_status: String,
 }
 

@@ -18,7 +18,7 @@ use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_store::deliveries::{self, RetryPolicy};
 use signstash_store::{operations, StoreError};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::outbox;
 use crate::routes::sign::authenticate_to_create;
 use crate::state::AppState;
@@ -38,6 +38,24 @@ fn not_found() -> ApiError {
     ApiError::not_found("operation not found")
 }
 
+/// Send the "documents available" e-mail again, now, to the given addresses.
+#[utoipa::path(
+    post,
+    path = "/api/v0/delivery/mail/resend/{operationId}/{attachDocuments}",
+    tag = "delivery",
+    security(("bearer" = [])),
+    params(("operationId" = i64, Path), ("attachDocuments" = bool, Path)),
+    request_body(content = Vec<String>, description = "E-mail addresses"),
+    responses(
+        (status = 200, body = SignOperation),
+        (status = 404, description = "No such operation for this client service", body = ErrorBody),
+        (status = 409, description = "Client service suspended (`1.1.3`)", body = ErrorBody),
+        (status = 502, description = "The e-mail could not be sent (`0.0.5`)", body = ErrorBody),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+    )
+)]
 async fn resend(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,

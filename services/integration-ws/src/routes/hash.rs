@@ -17,7 +17,7 @@ use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_signing::{DigestAlgorithm, KeyKind};
 use signstash_store::{documents, operations};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::routes::sign::{
     authenticate, authenticate_to_create, create_operation, finish_operation, record_failure,
     signer,
@@ -33,9 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v0/hash/sign/", post(hash_sign))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct CertificateInfo {
+pub struct CertificateInfo {
     /// PEM certificates, the signer's first.
     certificate_chain: Vec<String>,
     /// `RSA-2048`, `EC-P256`, …
@@ -61,6 +61,20 @@ fn pem(der: &[u8]) -> String {
     out
 }
 
+/// The client service's signing certificate chain and key algorithm (for the proxy).
+#[utoipa::path(
+    get,
+    path = "/api/v0/certificate",
+    tag = "proxy",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CertificateInfo),
+        (status = 500, description = "No signing certificate configured (`0.0.3`)", body = ErrorBody),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+    )
+)]
 async fn certificate(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
@@ -78,17 +92,17 @@ async fn certificate(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct HashSignRequest {
+pub struct HashSignRequest {
     external_reference: Option<String>,
     description: Option<String>,
     hashes: Option<Vec<HashEntry>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct HashEntry {
+pub struct HashEntry {
     external_reference: Option<String>,
     name: Option<String>,
     signature_type: Option<SignatureType>,
@@ -102,6 +116,24 @@ fn field<T>(v: Option<T>, name: &str) -> Result<T, ApiError> {
     v.ok_or_else(|| ApiError::attribute(format!("{name} is required")))
 }
 
+/// Sign digests computed by the on-premise proxy; the operation has `folderContent` `HASH`
+/// and each document a `signatureValue`.
+#[utoipa::path(
+    post,
+    path = "/api/v0/hash/sign",
+    tag = "proxy",
+    security(("bearer" = [])),
+    request_body = HashSignRequest,
+    responses(
+        (status = 200, body = SignOperation),
+        (status = 409, description = "External reference reused (`0.0.7`), client service suspended (`1.1.3`)", body = ErrorBody),
+        (status = 429, description = "Too many parallel requests (`0.0.11`)", body = ErrorBody),
+        (status = 500, description = "No signing certificate configured (`0.0.3`)", body = ErrorBody),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+    )
+)]
 async fn hash_sign(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,

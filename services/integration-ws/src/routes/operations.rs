@@ -12,7 +12,7 @@ use signstash_domain::{ErrorCode, ExternalReference, OperationId};
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_store::{documents, operations};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::routes::sign::authenticate;
 use crate::state::AppState;
 use crate::view::{self, SignOperation};
@@ -55,6 +55,22 @@ fn operation_id(raw: &str) -> Result<OperationId, ApiError> {
         })
 }
 
+/// The id of the operation holding the document with this external reference (recovery after
+/// a timeout: 404 means it never happened).
+#[utoipa::path(
+    get,
+    path = "/api/v0/operation/id/withDocumentExternalReference/{externalReference}",
+    tag = "operations",
+    security(("bearer" = [])),
+    params(("externalReference" = String, Path, description = "A document's external reference")),
+    responses(
+        (status = 200, description = "The operation id", content_type = "application/json", body = i64),
+        (status = 404, description = "No such document for this client service", body = ErrorBody),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+    )
+)]
 async fn id_by_document_reference(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
@@ -74,6 +90,21 @@ async fn id_by_document_reference(
         .ok_or_else(not_found)
 }
 
+/// The operation without document content.
+#[utoipa::path(
+    get,
+    path = "/api/v0/operation/status/{operationId}",
+    tag = "operations",
+    security(("bearer" = [])),
+    params(("operationId" = i64, Path)),
+    responses(
+        (status = 200, body = SignOperation),
+        (status = 404, description = "No such operation for this client service", body = ErrorBody),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+    )
+)]
 async fn status(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
@@ -87,6 +118,21 @@ async fn status(
         .ok_or_else(not_found)
 }
 
+/// The full operation; `signedContent` only when `includeContent` is `true`.
+#[utoipa::path(
+    get,
+    path = "/api/v0/operation/sign/detail/{operationId}/contentInResponse/{includeContent}",
+    tag = "operations",
+    security(("bearer" = [])),
+    params(("operationId" = i64, Path), ("includeContent" = bool, Path)),
+    responses(
+        (status = 200, body = SignOperation),
+        (status = 404, description = "No such operation for this client service", body = ErrorBody),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+    )
+)]
 async fn detail(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
@@ -111,6 +157,20 @@ async fn detail(
 }
 
 /// A zip of the signed documents, each entry `<externalReference>.<name>`.
+#[utoipa::path(
+    get,
+    path = "/api/v0/operation/sign/detail/{operationId}/documents",
+    tag = "operations",
+    security(("bearer" = [])),
+    params(("operationId" = i64, Path)),
+    responses(
+        (status = 200, description = "The zip", content_type = "application/zip", body = String),
+        (status = 404, description = "No such operation for this client service", body = ErrorBody),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+    )
+)]
 async fn zip(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,

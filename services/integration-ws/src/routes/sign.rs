@@ -24,7 +24,7 @@ use signstash_store::client_services::ClientService;
 use signstash_store::{client_services, documents, operations, StoreError};
 
 use crate::dto::{SignRequest, ValidSignRequest};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::view::{self, SignOperation};
 
@@ -34,6 +34,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v0/document/sign/base64/", post(sign_base64))
         .route("/api/v0/document/sign", post(sign_multipart))
         .route("/api/v0/document/sign/", post(sign_multipart))
+}
+
+/// The multipart body of `POST /api/v0/document/sign/`, for the OpenAPI description (the
+/// handler reads the parts as they stream in).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SignMultipart {
+    /// The `SignRequest` as JSON, its documents without `base64Content`.
+    sign_request: SignRequest,
+    /// One part per document, in the order of `documents`.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    files: Vec<Vec<u8>>,
 }
 
 /// A client service that passed the first four checks.
@@ -99,6 +112,25 @@ pub async fn signer(app: &AppState, auth: &Authorized) -> Result<Arc<dyn Signer>
     app.signer_for(cert.0, auth.client_service.id).await
 }
 
+/// Sign documents given as base64.
+#[utoipa::path(
+    post,
+    path = "/api/v0/document/sign/base64/",
+    tag = "signing",
+    security(("bearer" = [])),
+    request_body = SignRequest,
+    responses(
+        (status = 200, description = "The operation, each document with its own `signStatus`", body = SignOperation),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+        (status = 409, description = "External reference reused (`0.0.7`), client service suspended (`1.1.3`)", body = ErrorBody),
+        (status = 413, description = "Attribute size exceeded (`0.0.4`)", body = ErrorBody),
+        (status = 422, description = "Document content does not match its type (`2.4.1`)", body = ErrorBody),
+        (status = 429, description = "Too many parallel requests (`0.0.11`), with `Retry-After`", body = ErrorBody),
+        (status = 500, description = "Unhandled (`0.0.1`) or missing configuration (`0.0.3`)", body = ErrorBody),
+    )
+)]
 async fn sign_base64(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
@@ -111,6 +143,26 @@ async fn sign_base64(
     execute(&app, &auth, signer, valid).await.map(Json)
 }
 
+/// Sign documents given as multipart parts: `signRequest` (JSON, documents without
+/// `base64Content`) and one `files` part per document, in order.
+#[utoipa::path(
+    post,
+    path = "/api/v0/document/sign/",
+    tag = "signing",
+    security(("bearer" = [])),
+    request_body(content = SignMultipart, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The operation, each document with its own `signStatus`", body = SignOperation),
+        (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
+        (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
+        (status = 403, description = "Issuer company not active (`1.2.0`)", body = ErrorBody),
+        (status = 409, description = "External reference reused (`0.0.7`), client service suspended (`1.1.3`)", body = ErrorBody),
+        (status = 413, description = "Attribute size exceeded (`0.0.4`)", body = ErrorBody),
+        (status = 422, description = "Document content does not match its type (`2.4.1`)", body = ErrorBody),
+        (status = 429, description = "Too many parallel requests (`0.0.11`), with `Retry-After`", body = ErrorBody),
+        (status = 500, description = "Unhandled (`0.0.1`) or missing configuration (`0.0.3`)", body = ErrorBody),
+    )
+)]
 async fn sign_multipart(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
