@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod routes;
 pub mod state;
+pub mod telemetry;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -50,6 +51,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            telemetry::panic_response,
+        ))
+        .layer(axum::middleware::from_fn(telemetry::span))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

@@ -13,7 +13,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use signstash_domain::{DeliveryStatus, EmailAddress, ErrorCode, OperationId};
+use signstash_domain::{DeliveryStatus, EmailAddress, ErrorCode};
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_store::deliveries::{self, RetryPolicy};
 use signstash_store::{operations, StoreError};
@@ -64,17 +64,7 @@ async fn resend(
 ) -> Result<Json<SignOperation>, ApiError> {
     let auth = authenticate_to_create(&app, bearer).await?;
     let cs = &auth.client_service;
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|v| *v > 0)
-        .map(OperationId)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::ParameterValidation,
-                format!("operation id `{id}` is not a number"),
-            )
-        })?;
+    let id = crate::routes::operations::operation_id(&id)?;
     let attach = match attach.as_str() {
         "true" => true,
         "false" => false,

@@ -42,10 +42,12 @@ fn not_found() -> ApiError {
     ApiError::not_found("operation not found")
 }
 
-fn operation_id(raw: &str) -> Result<OperationId, ApiError> {
+/// A path's operation id: a positive number, else 400 `0.0.6`; recorded on the request's span.
+pub(crate) fn operation_id(raw: &str) -> Result<OperationId, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|v| *v > 0)
+        .inspect(|v| crate::telemetry::record_operation(*v))
         .map(OperationId)
         .ok_or_else(|| {
             ApiError::new(

@@ -85,6 +85,7 @@ async fn authenticate_for(
     .await
     .map_err(ApiError::internal)?
     .ok_or_else(|| ApiError::bare(ErrorCode::InvalidClientService))?;
+    crate::telemetry::record_client_service(cs.alias.as_ref());
     match cs.status {
         ClientServiceStatus::Active => {}
         ClientServiceStatus::Suspended if !creates_work => {}
@@ -373,7 +374,10 @@ pub async fn create_operation(
 ) -> Result<operations::CreatedOperation, ApiError> {
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     match operations::create(&mut conn, new).await {
-        Ok(c) => Ok(c),
+        Ok(c) => {
+            crate::telemetry::record_operation(c.id.0);
+            Ok(c)
+        }
         Err(StoreError::Duplicate(kind)) => {
             let what = match kind {
                 signstash_store::DuplicateKind::DocumentReference => "a document externalReference",
