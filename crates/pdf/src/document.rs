@@ -697,6 +697,96 @@ impl<'a> Document<'a> {
     }
 }
 
+/// A page with the attributes it inherits from the page tree (§7.7.3.4), unresolved.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub reference: ObjRef,
+    pub dict: Dict,
+    /// 1-based, in document order.
+    pub number: usize,
+    pub media_box: Option<Object>,
+    pub crop_box: Option<Object>,
+    pub resources: Option<Object>,
+}
+
+/// What a page-tree node passes down to its kids.
+#[derive(Clone, Default)]
+struct Inherited {
+    media_box: Option<Object>,
+    crop_box: Option<Object>,
+    resources: Option<Object>,
+}
+
+impl Inherited {
+    fn below(&self, node: &Dict) -> Inherited {
+        let pick = |key: &[u8], old: &Option<Object>| node.get(key).cloned().or(old.clone());
+        Inherited {
+            media_box: pick(b"MediaBox", &self.media_box),
+            crop_box: pick(b"CropBox", &self.crop_box),
+            resources: pick(b"Resources", &self.resources),
+        }
+    }
+}
+
+impl Document<'_> {
+    /// Visits the pages in document order until `visit` returns `true`; returns the number of
+    /// pages visited. Cycle-safe and bounded like [`Document::first_page`].
+    pub fn visit_pages(
+        &self,
+        catalog: &Dict,
+        mut visit: impl FnMut(&Page) -> Result<bool>,
+    ) -> Result<usize> {
+        const MAX_NODES: usize = 100_000;
+        let pages = catalog
+            .get(b"Pages")
+            .and_then(Object::as_reference)
+            .ok_or_else(|| corrupt("catalog /Pages is not a reference"))?;
+        let mut stack = vec![(pages, Inherited::default())];
+        let mut visited = HashSet::new();
+        let mut number = 0usize;
+        while let Some((r, inherited)) = stack.pop() {
+            if !visited.insert(r.num) {
+                return Err(corrupt("page tree has a cycle"));
+            }
+            if visited.len() > MAX_NODES {
+                return Err(Error::Unsupported("page tree too large".into()));
+            }
+            let Object::Dict(node) = self.get(r)? else {
+                continue;
+            };
+            let is_tree_node =
+                node.has_type(b"Pages") || (!node.has_type(b"Page") && node.get(b"Kids").is_some());
+            let inherited = inherited.below(&node);
+            if !is_tree_node {
+                number += 1;
+                let page = Page {
+                    reference: r,
+                    number,
+                    media_box: inherited.media_box,
+                    crop_box: inherited.crop_box,
+                    resources: inherited.resources,
+                    dict: node,
+                };
+                if visit(&page)? {
+                    break;
+                }
+                continue;
+            }
+            let kids = self.resolve(node.get(b"Kids").unwrap_or(&Object::Null))?;
+            if let Object::Array(kids) = kids {
+                // Reversed so the first kid is popped first.
+                stack.extend(
+                    kids.iter()
+                        .rev()
+                        .filter_map(Object::as_reference)
+                        .map(|k| (k, inherited.clone())),
+                );
+            }
+        }
+        Ok(number)
+    }
+}
+
 /// Whether `offset` holds `xref` or an `N G obj` header (`exact`: right at the offset, not
 /// after whitespace).
 fn looks_like_xref(data: &[u8], offset: u64, exact: bool) -> bool {

@@ -1,13 +1,14 @@
-//! Stream decoding, only as far as cross-reference and object streams need it:
-//! FlateDecode with optional PNG predictors (§7.4.4).
+//! Stream decoding, only as far as cross-reference and object streams (and the placeholder
+//! search in page content) need it: FlateDecode with optional PNG predictors (§7.4.4).
 
 use std::io::Read;
 
 use crate::object::{Dict, Object};
 use crate::{corrupt, Error, Result};
 
-/// Largest decoded stream accepted. Only xref and object streams are ever decoded, and those
-/// are small; the cap stops a decompression bomb from breaking the memory budget.
+/// Largest decoded stream accepted. Only xref and object streams (and, for a placeholder, page
+/// content) are ever decoded, and those are small; the cap stops a decompression bomb from
+/// breaking the memory budget.
 pub const MAX_DECODED_LEN: usize = 64 * 1024 * 1024;
 
 pub(crate) fn decode(dict: &Dict, raw: &[u8]) -> Result<Vec<u8>> {

@@ -28,17 +28,23 @@
 //!   streams (FlateDecode, PNG predictors), hybrid files (`/XRefStm`), any number of incremental
 //!   updates (`/Prev`, newest entry wins), object streams, indirect `/Length`.
 //! * Writing: a signature dictionary (`/Type /Sig`, `/Filter /Adobe.PPKLite`, the requested
-//!   `/SubFilter`, `/ByteRange`, `/Contents`, `/M`, optional `/Reason` and `/Location`), an
-//!   invisible signature field merged with its widget on the first page (named `SignatureN`,
-//!   unique among existing fields), the rewritten page or `/Annots` array, the rewritten or new
-//!   `/AcroForm` (other keys kept, `/SigFlags 3`), and a cross-reference section of the same
-//!   kind as the file's newest one.
+//!   `/SubFilter`, `/ByteRange`, `/Contents`, `/M`, optional `/Reason` and `/Location`), a
+//!   signature field merged with its widget (named `SignatureN`, unique among existing fields),
+//!   the rewritten page or `/Annots` array, the rewritten or new `/AcroForm` (other keys kept,
+//!   `/SigFlags 3`), and a cross-reference section of the same kind as the file's newest one.
+//! * The field is invisible (zero rectangle, first page) unless
+//!   [`SignatureFieldOptions::visible`] asks for a [`VisibleSignature`]: an area at a point of a
+//!   page, in an existing empty signature field (signed in place, its `/Rect` kept), or at the
+//!   first occurrence of a word in the pages' text; its appearance (`/AP /N`) is a Form XObject
+//!   with a background, Helvetica text (WinAnsiEncoding) and a JPEG (embedded as is) or PNG
+//!   (decoded, alpha as a soft mask) image.
 //!
 //! # Cost
 //!
 //! Opening reads the trailer and cross-reference chain (classic tables are read entry by entry
 //! on demand, so even a huge table costs nothing to open); signing then touches only the
-//! catalog, the page-tree nodes down to the first page, and the form and its fields. The
+//! catalog, the page-tree nodes down to the page the field goes on (for a placeholder, the
+//! content of the pages up to the one holding it), and the form and its fields. The
 //! original is borrowed, never copied: the only allocation that grows is the update itself,
 //! about twice the reserved CMS size.
 //!
@@ -57,16 +63,20 @@
 //! the whole document), and it does not check FieldMDP locks or DocMDP levels of earlier
 //! signatures beyond refusing documents certified with no changes permitted
 //! ([`Error::ChangesForbidden`]). Encrypted documents are refused ([`Error::Encrypted`]) since the
-//! update's strings would need encrypting. The signature field is invisible (zero rectangle).
+//! update's strings would need encrypting. The placeholder search reads the pages' content
+//! streams (FlateDecode or unfiltered) within [`MAX_DECODED_LEN`] and the same depth limits; PNG
+//! images are decoded within a 64 MiB budget.
 
+mod content;
 mod date;
 mod document;
 mod filter;
 mod object;
 mod parse;
 mod sign;
+mod visible;
 
-pub use document::{Document, XrefEntry, MAX_XREF_SECTIONS};
+pub use document::{Document, Page, XrefEntry, MAX_XREF_SECTIONS};
 pub use filter::MAX_DECODED_LEN;
 pub use object::{Dict, ObjRef, Object, Stream};
 pub use parse::MAX_DEPTH;
@@ -74,6 +84,7 @@ pub use sign::{
     prepare_signature, PreparedPdf, SignatureFieldOptions, DEFAULT_CONTENTS_CAPACITY,
     MAX_CONTENTS_CAPACITY,
 };
+pub use visible::{Placement, Rgb, SignatureImage, VisibleSignature, MIN_FONT_SIZE};
 
 /// Everything that can go wrong, by cause: the input is not what we sign, or it is damaged, or
 /// it uses something outside this crate's scope, or the caller asked for the impossible.
@@ -96,6 +107,11 @@ pub enum Error {
     SignatureTooLarge { needed: usize, capacity: usize },
     #[error("invalid signature options: {0}")]
     InvalidOptions(String),
+    /// The visible signature cannot be placed or drawn: page out of range, area outside the
+    /// page, field missing, not a signature field or already signed, placeholder not found,
+    /// image larger than the area or unreadable.
+    #[error("visible signature: {0}")]
+    VisibleSignature(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -49,7 +49,7 @@ impl<'a> Parser<'a> {
         Parser { data, pos }
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub fn peek(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }
 

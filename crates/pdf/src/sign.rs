@@ -8,9 +8,13 @@ use std::io::Write;
 use std::ops::Range;
 use std::time::SystemTime;
 
+use crate::content::find_text;
 use crate::date::pdf_date;
-use crate::document::Document;
+use crate::document::{Document, Page};
 use crate::object::{text_string, write_name, write_string, Dict, ObjRef, Object};
+use crate::visible::{
+    appearance, real, visible, win_ansi, Appearance, Placement, VisibleSignature,
+};
 use crate::{Error, Result};
 
 /// Room reserved for the DER CMS when the caller has no better estimate.
@@ -22,8 +26,10 @@ pub const MAX_CONTENTS_CAPACITY: usize = 16 * 1024 * 1024;
 /// `0` and three u64 values (at most 20 digits each) with their separators.
 const BYTE_RANGE_SLOT: usize = 1 + 3 * 21;
 
-/// Widget flags: Print (3) and Locked (8), the usual pair for an invisible signature widget.
+/// Widget flags: Print (3) and Locked (8), the usual pair for a signature widget.
 const WIDGET_FLAGS: i64 = 4 | 128;
+/// Annotation flags that would hide a widget: Invisible (1), Hidden (2), NoView (6).
+const HIDING_FLAGS: i64 = 1 | 2 | 32;
 
 /// What goes into the signature dictionary.
 #[derive(Clone, Debug)]
@@ -36,6 +42,8 @@ pub struct SignatureFieldOptions {
     pub signing_time: SystemTime,
     /// `/SubFilter`, e.g. `ETSI.CAdES.detached` for PAdES.
     pub sub_filter: String,
+    /// `None`: an invisible field (zero rectangle) on the first page.
+    pub visible: Option<VisibleSignature>,
 }
 
 impl Default for SignatureFieldOptions {
@@ -47,6 +55,7 @@ impl Default for SignatureFieldOptions {
             location: None,
             signing_time: SystemTime::now(),
             sub_filter: "ETSI.CAdES.detached".into(),
+            visible: None,
         }
     }
 }
@@ -185,6 +194,17 @@ impl Edits<'_, '_> {
         }
     }
 
+    /// Follows a reference through the edits, so an array rewritten earlier is seen as such.
+    fn load_resolved(&self, obj: &Object) -> Result<Object> {
+        match obj {
+            Object::Ref(r) => match self.objects.get(&r.num) {
+                Some((_, o)) => Ok(o.clone()),
+                None => self.doc.resolve(obj),
+            },
+            other => Ok(other.clone()),
+        }
+    }
+
     fn load_dict(&self, r: ObjRef, what: &str) -> Result<Dict> {
         match self.load(r)? {
             Object::Dict(d) => Ok(d),
@@ -243,10 +263,39 @@ enum Form {
     Absent,
 }
 
-/// Builds the incremental update that adds an (invisible) signature field to `original`.
+/// Hands out the numbers of new objects, from the first unused one up.
+struct Numbers(u32);
+
+impl Numbers {
+    fn take(&mut self) -> ObjRef {
+        let r = ObjRef::new(self.0, 0);
+        self.0 += 1;
+        r
+    }
+}
+
+/// Where the signature goes.
+enum Target {
+    /// A new field merged with its widget, on `page`.
+    New { page: ObjRef, rect: [f64; 4] },
+    /// An existing empty signature field; `widget` is `field` when the two are merged.
+    Existing {
+        field: ObjRef,
+        widget: ObjRef,
+        page: ObjRef,
+        rect: [f64; 4],
+        name: String,
+    },
+}
+
+/// Builds the incremental update that adds a signature field to `original` (or fills an
+/// existing one, see [`Placement::SignField`]).
 ///
-/// Reads only the cross-reference chain, the catalog, the page tree down to the first page,
-/// and the form's fields; the original is neither copied nor modified.
+/// Reads only the cross-reference chain, the catalog, the page tree down to the page the
+/// signature goes on (and, for a placeholder, the content of the pages before it), and the
+/// form's fields; the original is neither copied nor modified. Visible-signature problems (page
+/// out of range, area outside the page, field or placeholder not found, image too large or
+/// unreadable) are [`Error::VisibleSignature`], found before anything is written.
 pub fn prepare_signature(original: &[u8], opts: &SignatureFieldOptions) -> Result<PreparedPdf> {
     let capacity = opts.contents_capacity;
     if capacity == 0 || capacity > MAX_CONTENTS_CAPACITY {
@@ -258,28 +307,23 @@ pub fn prepare_signature(original: &[u8], opts: &SignatureFieldOptions) -> Resul
         return Err(Error::InvalidOptions("sub_filter is empty".into()));
     }
     let date = pdf_date(opts.signing_time)?;
+    if let Some(v) = &opts.visible {
+        v.check()?;
+    }
 
     let doc = Document::open(original)?;
     let (root, catalog) = doc.catalog()?;
     refuse_if_certified_unchangeable(&doc, &catalog)?;
-    let (page, _) = doc.first_page(&catalog)?;
 
-    // New objects take numbers from the first unused one up; at most four are needed, and
-    // `next_object_number` leaves headroom below the limit.
-    let mut next = doc.next_object_number()?;
-    let signature = ObjRef::new(next, 0);
-    let field = ObjRef::new(next + 1, 0);
-    next += 2;
+    // At most eight new objects are needed (signature, field, form, appearance, font, image,
+    // soft mask, cross-reference stream); `next_object_number` leaves headroom below the limit.
+    let mut numbers = Numbers(doc.next_object_number()?);
+    let signature = numbers.take();
 
     let mut edits = Edits {
         doc: &doc,
         objects: BTreeMap::new(),
     };
-
-    let mut page_dict = edits.load_dict(page, "first page")?;
-    if edits.append_to_array(&mut page_dict, b"Annots", field)? {
-        edits.store(page, Object::Dict(page_dict))?;
-    }
 
     let mut catalog = edits.load_dict(root, "catalog")?;
     let form = match catalog.get(b"AcroForm") {
@@ -290,42 +334,119 @@ pub fn prepare_signature(original: &[u8], opts: &SignatureFieldOptions) -> Resul
         },
         _ => Form::Absent,
     };
-    let field_name = unique_field_name(
-        &doc,
-        match &form {
-            Form::Inline(d) | Form::Indirect(_, d) => Some(d),
-            Form::Absent => None,
-        },
-    );
+    let form_dict = match &form {
+        Form::Inline(d) | Form::Indirect(_, d) => Some(d),
+        Form::Absent => None,
+    };
 
-    let mut field_dict = Dict::new();
-    field_dict.set(b"Type", Object::name("Annot"));
-    field_dict.set(b"Subtype", Object::name("Widget"));
-    field_dict.set(b"FT", Object::name("Sig"));
-    field_dict.set(b"T", Object::String(field_name.clone().into_bytes()));
-    field_dict.set(b"V", Object::Ref(signature));
-    field_dict.set(b"F", Object::Int(WIDGET_FLAGS));
-    field_dict.set(b"Rect", Object::Array(vec![Object::Int(0); 4]));
-    field_dict.set(b"P", Object::Ref(page));
-    edits.add(field.num, Object::Dict(field_dict));
+    let target = match &opts.visible {
+        None => Target::New {
+            page: doc.first_page(&catalog)?.0,
+            rect: [0.0; 4],
+        },
+        Some(v) => locate(&doc, &catalog, form_dict, v)?,
+    };
+    let (rect, page) = match &target {
+        Target::New { rect, page } | Target::Existing { rect, page, .. } => (*rect, *page),
+    };
+    let field = match &target {
+        Target::New { .. } => numbers.take(),
+        Target::Existing { field, .. } => *field,
+    };
+    let appearance: Option<Appearance> = opts
+        .visible
+        .as_ref()
+        .map(|v| appearance(v, rect[2] - rect[0], rect[3] - rect[1], || numbers.take()))
+        .transpose()?;
+    let mut ap = Dict::new();
+    if let Some(a) = &appearance {
+        ap.set(b"N", Object::Ref(a.form));
+        for (r, obj) in &a.objects {
+            edits.add(r.num, obj.clone());
+        }
+    }
+
+    let field_name = match &target {
+        Target::New { .. } => {
+            let mut page_dict = edits.load_dict(page, "page")?;
+            if edits.append_to_array(&mut page_dict, b"Annots", field)? {
+                edits.store(page, Object::Dict(page_dict))?;
+            }
+            let field_name = unique_field_name(&doc, form_dict);
+            let mut field_dict = Dict::new();
+            field_dict.set(b"Type", Object::name("Annot"));
+            field_dict.set(b"Subtype", Object::name("Widget"));
+            field_dict.set(b"FT", Object::name("Sig"));
+            field_dict.set(b"T", Object::String(field_name.clone().into_bytes()));
+            field_dict.set(b"V", Object::Ref(signature));
+            field_dict.set(b"F", Object::Int(WIDGET_FLAGS));
+            field_dict.set(
+                b"Rect",
+                Object::Array(rect.iter().map(|&v| real(v)).collect()),
+            );
+            field_dict.set(b"P", Object::Ref(page));
+            if appearance.is_some() {
+                field_dict.set(b"AP", Object::Dict(ap));
+            }
+            edits.add(field.num, Object::Dict(field_dict));
+            field_name
+        }
+        Target::Existing {
+            field,
+            widget,
+            page,
+            name,
+            ..
+        } => {
+            let mut widget_dict = edits.load_dict(*widget, "signature widget")?;
+            widget_dict.set(b"AP", Object::Dict(ap));
+            let flags = widget_dict.get(b"F").and_then(Object::as_int).unwrap_or(0);
+            widget_dict.set(b"F", Object::Int(flags & !HIDING_FLAGS | 4));
+            widget_dict.set(b"P", Object::Ref(*page));
+            if widget == field {
+                widget_dict.set(b"V", Object::Ref(signature));
+                edits.store(*field, Object::Dict(widget_dict))?;
+            } else {
+                edits.store(*widget, Object::Dict(widget_dict))?;
+                let mut field_dict = edits.load_dict(*field, "signature field")?;
+                field_dict.set(b"V", Object::Ref(signature));
+                edits.store(*field, Object::Dict(field_dict))?;
+            }
+            // A widget must be in its page's /Annots to be shown; most already are.
+            let mut page_dict = edits.load_dict(*page, "page")?;
+            let listed = page_dict
+                .get(b"Annots")
+                .and_then(|a| edits.load_resolved(a).ok())
+                .and_then(|a| a.as_array().map(|a| a.contains(&Object::Ref(*widget))))
+                .unwrap_or(false);
+            if !listed && edits.append_to_array(&mut page_dict, b"Annots", *widget)? {
+                edits.store(*page, Object::Dict(page_dict))?;
+            }
+            name.clone()
+        }
+    };
+    let new_field = matches!(target, Target::New { .. });
 
     // SigFlags 3 = SignaturesExist | AppendOnly (§12.7.2), telling editors to save
     // incrementally so the signature survives.
     match form {
         Form::Inline(mut form) => {
-            edits.append_to_array(&mut form, b"Fields", field)?;
+            if new_field {
+                edits.append_to_array(&mut form, b"Fields", field)?;
+            }
             form.set(b"SigFlags", Object::Int(3));
             catalog.set(b"AcroForm", Object::Dict(form));
             edits.store(root, Object::Dict(catalog))?;
         }
         Form::Indirect(r, mut form) => {
-            edits.append_to_array(&mut form, b"Fields", field)?;
+            if new_field {
+                edits.append_to_array(&mut form, b"Fields", field)?;
+            }
             form.set(b"SigFlags", Object::Int(3));
             edits.store(r, Object::Dict(form))?;
         }
         Form::Absent => {
-            let form_ref = ObjRef::new(next, 0);
-            next += 1;
+            let form_ref = numbers.take();
             let mut form = Dict::new();
             form.set(b"Fields", Object::Array(vec![Object::Ref(field)]));
             form.set(b"SigFlags", Object::Int(3));
@@ -335,10 +456,14 @@ pub fn prepare_signature(original: &[u8], opts: &SignatureFieldOptions) -> Resul
         }
     }
 
+    let next = numbers.0;
     let mut writer = TailWriter::new(original, doc.base(), capacity);
     let (contents, byte_range_slot) = writer.signature_dictionary(signature, opts, &date)?;
     for (num, (gen, obj)) in &edits.objects {
         writer.object(ObjRef::new(*num, *gen), obj)?;
+    }
+    for (r, dict, data) in appearance.iter().flat_map(|a| &a.streams) {
+        writer.stream(*r, dict, data)?;
     }
     let size = writer.max_object().max(next - 1) + 1;
     let mut trailer = Dict::new();
@@ -381,6 +506,279 @@ pub fn prepare_signature(original: &[u8], opts: &SignatureFieldOptions) -> Resul
         capacity,
         field_name,
         signature,
+    })
+}
+
+/// A rectangle (§7.9.5), normalised so the first corner is the lower-left one.
+fn rectangle(doc: &Document<'_>, obj: Option<&Object>) -> Option<[f64; 4]> {
+    let array = doc.resolve(obj?).ok()?;
+    let values: Vec<f64> = array
+        .as_array()?
+        .iter()
+        .map(|v| match doc.resolve(v).ok()? {
+            Object::Int(i) => Some(i as f64),
+            Object::Real(r) => Some(r),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let [a, b, c, d] = <[f64; 4]>::try_from(values).ok()?;
+    Some([a.min(c), b.min(d), a.max(c), b.max(d)])
+}
+
+/// What a page shows: its CropBox clipped to its MediaBox (§14.11.2); US Letter when a broken
+/// file gives neither.
+fn visible_region(doc: &Document<'_>, page: &Page) -> [f64; 4] {
+    let media = rectangle(doc, page.media_box.as_ref()).unwrap_or([0.0, 0.0, 612.0, 792.0]);
+    match rectangle(doc, page.crop_box.as_ref()) {
+        Some(c) => {
+            let r = [
+                c[0].max(media[0]),
+                c[1].max(media[1]),
+                c[2].min(media[2]),
+                c[3].min(media[3]),
+            ];
+            if r[0] < r[2] && r[1] < r[3] {
+                r
+            } else {
+                media
+            }
+        }
+        None => media,
+    }
+}
+
+fn fmt_pt(v: f64) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    format!("{}", if r == 0.0 { 0.0 } else { r })
+}
+
+/// The area `[x, y, x + w, y + h]` (absolute user space), refused unless inside `region`.
+fn fit(region: [f64; 4], x: f64, y: f64, v: &VisibleSignature, page: usize) -> Result<[f64; 4]> {
+    const SLACK: f64 = 1e-6;
+    let rect = [x, y, x + v.width, y + v.height];
+    let inside = rect[0] >= region[0] - SLACK
+        && rect[1] >= region[1] - SLACK
+        && rect[2] <= region[2] + SLACK
+        && rect[3] <= region[3] + SLACK;
+    if inside {
+        return Ok(rect);
+    }
+    Err(visible(format!(
+        "the signature area of {} × {} points at x={}, y={} is not inside page {page}, which is {} × {} points",
+        fmt_pt(v.width),
+        fmt_pt(v.height),
+        fmt_pt(x - region[0]),
+        fmt_pt(y - region[1]),
+        fmt_pt(region[2] - region[0]),
+        fmt_pt(region[3] - region[1]),
+    )))
+}
+
+/// Finds the page and rectangle of a visible signature, or the existing field it goes into.
+fn locate(
+    doc: &Document<'_>,
+    catalog: &Dict,
+    form: Option<&Dict>,
+    v: &VisibleSignature,
+) -> Result<Target> {
+    match &v.placement {
+        Placement::Coordinate { page, x, y } => {
+            let mut found = None;
+            let count = doc.visit_pages(catalog, |p| {
+                if p.number == *page {
+                    found = Some(p.clone());
+                }
+                Ok(found.is_some())
+            })?;
+            let p = found.ok_or_else(|| {
+                visible(format!(
+                    "page {page} does not exist: the document has {count} page{}",
+                    if count == 1 { "" } else { "s" }
+                ))
+            })?;
+            let region = visible_region(doc, &p);
+            let rect = fit(region, region[0] + x, region[1] + y, v, *page)?;
+            Ok(Target::New {
+                page: p.reference,
+                rect,
+            })
+        }
+        Placement::Placeholder(word) => {
+            let needle: Option<Vec<u8>> = word.chars().map(win_ansi).collect();
+            let not_found = || {
+                visible(format!(
+                    "the placeholder `{word}` was not found in the document's text"
+                ))
+            };
+            let needle = needle.ok_or_else(not_found)?;
+            let mut found = None;
+            doc.visit_pages(catalog, |p| {
+                if let Some(at) = find_text(doc, p, &needle) {
+                    found = Some((p.clone(), at));
+                }
+                Ok(found.is_some())
+            })?;
+            let (p, (x, y)) = found.ok_or_else(not_found)?;
+            let rect = fit(visible_region(doc, &p), x, y, v, p.number)?;
+            Ok(Target::New {
+                page: p.reference,
+                rect,
+            })
+        }
+        Placement::SignField(name) => existing_field(doc, catalog, form, name),
+    }
+}
+
+/// A text string (§7.9.2.2) as Rust text: UTF-16BE with a byte order mark, else
+/// PDFDocEncoding, read as Latin-1 (the two differ only in rarely used characters).
+fn text_of(bytes: &[u8]) -> String {
+    match bytes.strip_prefix(&[0xfe, 0xff]) {
+        Some(utf16) => {
+            let units: Vec<u16> = utf16
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        None => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// The existing, empty signature field `name` (fully qualified, or else the first field with
+/// that partial name), its widget and where it is.
+fn existing_field(
+    doc: &Document<'_>,
+    catalog: &Dict,
+    form: Option<&Dict>,
+    name: &str,
+) -> Result<Target> {
+    const MAX_FIELDS: usize = 10_000;
+    const MAX_DEPTH: usize = 32;
+    let fields = form
+        .and_then(|f| f.get(b"Fields"))
+        .and_then(|f| doc.resolve(f).ok())
+        .unwrap_or(Object::Null);
+    // (field, its dictionary, fully qualified name, inherited /FT, depth)
+    let mut stack: Vec<(ObjRef, String, Option<Vec<u8>>, usize)> = fields
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .filter_map(Object::as_reference)
+        .map(|r| (r, String::new(), None, 0))
+        .collect();
+    let mut seen = HashSet::new();
+    let mut by_partial_name = None;
+    let mut exact = None;
+    while let Some((r, parent, inherited_ft, depth)) = stack.pop() {
+        if !seen.insert(r.num) || seen.len() > MAX_FIELDS {
+            continue;
+        }
+        let Ok(Object::Dict(dict)) = doc.get(r) else {
+            continue;
+        };
+        let partial = dict.get(b"T").and_then(Object::as_string).map(text_of);
+        let qualified = match (&partial, parent.is_empty()) {
+            (Some(t), true) => t.clone(),
+            (Some(t), false) => format!("{parent}.{t}"),
+            (None, _) => parent.clone(),
+        };
+        let ft = dict
+            .get(b"FT")
+            .and_then(Object::as_name)
+            .map(<[u8]>::to_vec)
+            .or(inherited_ft);
+        if partial.is_some() && qualified == name {
+            exact = Some((r, dict, qualified, ft));
+            break;
+        }
+        if partial.as_deref() == Some(name) && by_partial_name.is_none() {
+            by_partial_name = Some((r, dict.clone(), qualified.clone(), ft.clone()));
+        }
+        if depth < MAX_DEPTH {
+            let kids = dict
+                .get(b"Kids")
+                .and_then(|k| doc.resolve(k).ok())
+                .unwrap_or(Object::Null);
+            for kid in kids.as_array().unwrap_or_default().iter().rev() {
+                if let Some(k) = kid.as_reference() {
+                    stack.push((k, qualified.clone(), ft.clone(), depth + 1));
+                }
+            }
+        }
+    }
+    let Some((field, dict, qualified, ft)) = exact.or(by_partial_name) else {
+        return Err(visible(format!(
+            "the document has no signature field named `{name}`"
+        )));
+    };
+    if ft.as_deref() != Some(b"Sig") {
+        return Err(visible(format!(
+            "the field `{qualified}` is not a signature field"
+        )));
+    }
+    if dict.get(b"V").is_some_and(|v| *v != Object::Null) {
+        return Err(visible(format!(
+            "the signature field `{qualified}` is already signed"
+        )));
+    }
+    // A field with kids that have no /T of their own has separate widgets; take the first.
+    let widget = match dict.get(b"Kids").and_then(|k| doc.resolve(k).ok()) {
+        Some(Object::Array(kids)) if !kids.is_empty() => kids
+            .iter()
+            .filter_map(Object::as_reference)
+            .find(|k| matches!(doc.get(*k), Ok(Object::Dict(d)) if d.get(b"T").is_none()))
+            .ok_or_else(|| {
+                visible(format!(
+                    "the signature field `{qualified}` has no widget to show it"
+                ))
+            })?,
+        _ => field,
+    };
+    let widget_dict = match doc.get(widget)? {
+        Object::Dict(d) => d,
+        _ => {
+            return Err(Error::Corrupt(
+                "signature widget is not a dictionary".into(),
+            ))
+        }
+    };
+    let rect = rectangle(doc, widget_dict.get(b"Rect"))
+        .filter(|r| r[2] - r[0] >= 1.0 && r[3] - r[1] >= 1.0)
+        .ok_or_else(|| {
+            visible(format!(
+                "the signature field `{qualified}` has no area on the page (its /Rect is empty), so it cannot show a signature"
+            ))
+        })?;
+    let page = match widget_dict.get(b"P").and_then(Object::as_reference) {
+        Some(p) => p,
+        None => {
+            // No /P: the page whose /Annots lists the widget, else the first page.
+            let mut found = None;
+            doc.visit_pages(catalog, |p| {
+                let listed = p
+                    .dict
+                    .get(b"Annots")
+                    .and_then(|a| doc.resolve(a).ok())
+                    .and_then(|a| a.as_array().map(|a| a.contains(&Object::Ref(widget))))
+                    .unwrap_or(false);
+                if listed {
+                    found = Some(p.reference);
+                }
+                Ok(listed)
+            })?;
+            match found {
+                Some(p) => p,
+                None => doc.first_page(catalog)?.0,
+            }
+        }
+    };
+    Ok(Target::Existing {
+        field,
+        widget,
+        page,
+        rect,
+        name: qualified,
     })
 }
 
@@ -539,6 +937,17 @@ impl<'o> TailWriter<'o> {
         }
         t.extend_from_slice(b" >>\nendobj\n");
         Ok((start..end, slot))
+    }
+
+    fn stream(&mut self, r: ObjRef, dict: &Dict, data: &[u8]) -> Result<()> {
+        self.begin(r);
+        let mut dict = dict.clone();
+        dict.set(b"Length", Object::Int(data.len() as i64));
+        dict.write_to(&mut self.tail)?;
+        self.tail.extend_from_slice(b"\nstream\n");
+        self.tail.extend_from_slice(data);
+        self.tail.extend_from_slice(b"\nendstream\nendobj\n");
+        Ok(())
     }
 
     fn object(&mut self, r: ObjRef, obj: &Object) -> Result<()> {

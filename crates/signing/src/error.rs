@@ -14,6 +14,11 @@ pub enum Error {
     Pdf(#[from] signstash_pdf::Error),
     #[error("invalid XML: {0}")]
     Xml(#[from] signstash_xml::Error),
+    /// A visible PAdES signature whose elements are missing or do not fit: no area, page out of
+    /// range, area outside the page, field not found / not a signature field / already signed,
+    /// placeholder not found, image larger than the area or unreadable.
+    #[error("visible signature: {0}")]
+    VisibleSignature(String),
     #[error("signature location element `{0}` not found in the XML document")]
     SignatureLocationNotFound(String),
     #[error("key: {0}")]

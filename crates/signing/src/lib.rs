@@ -32,6 +32,7 @@ mod xades;
 
 pub mod devpki;
 pub mod tsp;
+pub mod visible;
 
 use bytes::Bytes;
 
@@ -41,6 +42,7 @@ pub use document::SignedDocument;
 pub use error::{Error, Result};
 pub use keys::{KeyFileSigner, KeyKind, Pkcs11Config, Pkcs11Signer, Signer};
 pub use tsp::{HttpTimeStamper, TimeStamper, TimestampAuthority};
+pub use visible::VisibleSignature;
 pub use xades::{CanonicalTransform, SignatureTransform};
 
 /// The signature format, which follows from the document type.
@@ -80,6 +82,9 @@ pub struct SignatureParams {
     /// `None`: now. Written as PAdES `/M` and XAdES `SigningTime`.
     pub signing_time: Option<time::OffsetDateTime>,
     pub max_document_size: usize,
+    /// PAdES: a visible signature (see [`visible`]); `None` for an invisible one. Ignored by
+    /// the other formats.
+    pub visible: Option<VisibleSignature>,
 }
 
 impl SignatureParams {
@@ -96,6 +101,7 @@ impl SignatureParams {
             attached: false,
             signing_time: None,
             max_document_size: 256 * 1024 * 1024,
+            visible: None,
         }
     }
 }

@@ -6,7 +6,9 @@ use const_oid::db::rfc5911::ID_DATA;
 use signstash_pdf::{PreparedPdf, SignatureFieldOptions};
 
 use crate::cms::CmsPrepared;
-use crate::{CertificateChain, DigestAlgorithm, KeyKind, Result, SignatureParams, SignedDocument};
+use crate::{
+    CertificateChain, DigestAlgorithm, Error, KeyKind, Result, SignatureParams, SignedDocument,
+};
 
 pub(crate) struct State {
     pdf: PreparedPdf,
@@ -27,14 +29,32 @@ pub(crate) fn prepare(
     alg: DigestAlgorithm,
     signing_time: time::OffsetDateTime,
 ) -> Result<(State, Vec<u8>)> {
+    let visible = params
+        .visible
+        .as_ref()
+        .map(|v| {
+            v.to_pdf(
+                chain.signer(),
+                signing_time,
+                params.reason.as_deref(),
+                params.location.as_deref(),
+            )
+        })
+        .transpose()?;
     let opts = SignatureFieldOptions {
         contents_capacity: contents_capacity(chain, params.level == crate::Level::BT),
         reason: params.reason.clone(),
         location: params.location.clone(),
         signing_time: signing_time.into(),
         sub_filter: "ETSI.CAdES.detached".into(),
+        visible,
     };
-    let pdf = signstash_pdf::prepare_signature(document, &opts)?;
+    // A visible signature that cannot be placed is the caller's request failing, not the
+    // document being broken.
+    let pdf = signstash_pdf::prepare_signature(document, &opts).map_err(|e| match e {
+        signstash_pdf::Error::VisibleSignature(msg) => Error::VisibleSignature(msg),
+        other => Error::Pdf(other),
+    })?;
     let digest = alg.digest_parts(pdf.signed_parts(document))?;
     let cms = CmsPrepared::new(ID_DATA, alg, &digest, chain.signer())?;
     let tbs = cms.to_be_signed.clone();

@@ -155,6 +155,11 @@ fn classic_pdf(form: bool, min_size: usize) -> Vec<u8> {
     if form {
         objects.push("<< /Type /Annot /Subtype /Widget /FT /Tx /T (customer) /V (Cliente) /Rect [72 600 300 620] /P 3 0 R /F 4 >>".into());
     }
+    assemble(objects)
+}
+
+/// A classic-xref PDF of `objects` (numbered from 1) with an /Info dictionary appended.
+fn assemble(mut objects: Vec<String>) -> Vec<u8> {
     objects.push("<< /Producer (Sign'Stash test corpus) >>".into());
     let info = objects.len();
     let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
@@ -178,6 +183,121 @@ fn classic_pdf(form: bool, min_size: usize) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+fn stream(content: &str) -> String {
+    format!(
+        "<< /Length {} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
+}
+
+/// The name of the empty signature field of [`pdf_with_signature_field`].
+pub const SIGNATURE_FIELD: &str = "ClientSignature";
+/// Its rectangle on page 1 (US Letter).
+pub const SIGNATURE_FIELD_RECT: [f64; 4] = [350.0, 60.0, 550.0, 130.0];
+
+/// A one-page invoice with an empty signature field [`SIGNATURE_FIELD`] (field and widget
+/// merged, at [`SIGNATURE_FIELD_RECT`]) and a text field `customer`.
+pub fn pdf_with_signature_field() -> Vec<u8> {
+    let [x0, y0, x1, y1] = SIGNATURE_FIELD_RECT;
+    assemble(vec![
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 7 0 R] /DA (/Helv 0 Tf 0 g) >> >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R /Annots [6 0 R 7 0 R] >>".into(),
+        stream("BT /F1 18 Tf 72 720 Td (Fatura FT 2026/123) Tj ET\nBT /F1 10 Tf 350 140 Td (Assinatura do cliente) Tj ET\n0.5 G 350 60 200 70 re S"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
+        format!("<< /Type /Annot /Subtype /Widget /FT /Sig /T ({SIGNATURE_FIELD}) /Rect [{x0} {y0} {x1} {y1}] /P 3 0 R /F 4 >>"),
+        "<< /Type /Annot /Subtype /Widget /FT /Tx /T (customer) /V (Cliente) /Rect [72 600 300 620] /P 3 0 R /F 4 >>".into(),
+    ])
+}
+
+/// Where [`pdf_with_placeholder`] draws its word: the start of its baseline, in points.
+pub const PLACEHOLDER_AT: (f64, f64) = (412.52, 90.0);
+
+/// A one-page invoice as a generator writes one: a FlateDecode content stream (compressed by
+/// qpdf), a `cm` translation, text positioned with `Td`, `TL`/`T*` and `Tm`, and `word` in a
+/// `TJ` array after a kerned label, drawn at [`PLACEHOLDER_AT`]. `None` when qpdf is missing
+/// outside CI.
+pub fn pdf_with_placeholder(word: &str) -> Option<Vec<u8>> {
+    // "Assinatura:" is 50.02 points wide in 10-point Helvetica; -250 moves 2.5 points right;
+    // 300 (cm) + 60 (Tm) + 50.02 + 2.5 = 412.52.
+    let content = format!(
+        "q\nBT /F1 18 Tf 72 720 Td (Fatura FT 2026/123) Tj ET\n\
+         BT /F1 10 Tf 14 TL 72 690 Td (Cliente: Cliente & Filhos, S.A.) Tj T* (Total: 123.00 EUR) Tj ET\n\
+         q 1 0 0 1 300 0 cm\n\
+         BT /F1 10 Tf 1 0 0 1 60 90 Tm [(Assinatura:) -250 ({word})] TJ ET\nQ\nQ"
+    );
+    let plain = assemble(vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".into(),
+        stream(&content),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+    ]);
+    let qpdf = tool("qpdf")?;
+    let dir = tempfile::tempdir().unwrap();
+    let (i, o) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
+    std::fs::write(&i, &plain).unwrap();
+    let out = run(Command::new(qpdf)
+        .args(["--compress-streams=y", "--object-streams=disable"])
+        .arg(&i)
+        .arg(&o));
+    assert!(out.status.success(), "qpdf: {}", text(&out));
+    let compressed = std::fs::read(o).unwrap();
+    assert!(
+        String::from_utf8_lossy(&compressed).contains("/FlateDecode"),
+        "qpdf did not compress the content"
+    );
+    Some(compressed)
+}
+
+/// Page 2 of [`pdf_two_pages`]: its MediaBox and its smaller CropBox.
+pub const SECOND_PAGE_MEDIA_BOX: [f64; 4] = [0.0, 0.0, 595.0, 842.0];
+pub const SECOND_PAGE_CROP_BOX: [f64; 4] = [20.0, 30.0, 520.0, 730.0];
+
+/// Two pages: US Letter, then A4 with a CropBox ([`SECOND_PAGE_CROP_BOX`]) that inherits its
+/// resources from the page tree.
+pub fn pdf_two_pages() -> Vec<u8> {
+    let [m0, m1, m2, m3] = SECOND_PAGE_MEDIA_BOX;
+    let [c0, c1, c2, c3] = SECOND_PAGE_CROP_BOX;
+    assemble(vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 /Resources << /Font << /F1 5 0 R >> >> >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".into(),
+        stream("BT /F1 18 Tf 72 720 Td (Page one) Tj ET"),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [{m0} {m1} {m2} {m3}] /CropBox [{c0} {c1} {c2} {c3}] /Contents 7 0 R >>"),
+        stream("BT /F1 18 Tf 72 650 Td (Page two) Tj ET"),
+    ])
+}
+
+/// A `width` × `height` JPEG (baseline, RGB) of a red square on white, rendered by poppler's
+/// `pdftoppm`. `None` when poppler is missing outside CI.
+pub fn jpeg(width: u32, height: u32) -> Option<Vec<u8>> {
+    let pdftoppm = tool("pdftoppm")?;
+    let content = format!(
+        "1 1 1 rg 0 0 {width} {height} re f 0.8 0 0 rg {} {} {} {} re f",
+        width / 4,
+        height / 4,
+        width / 2,
+        height / 2
+    );
+    let pdf = assemble(vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents 4 0 R >>"),
+        stream(&content),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("image.pdf");
+    std::fs::write(&input, pdf).unwrap();
+    let out = run(Command::new(pdftoppm)
+        .args(["-jpeg", "-r", "72", "-singlefile"])
+        .arg(&input)
+        .arg(dir.path().join("image")));
+    assert!(out.status.success(), "pdftoppm: {}", text(&out));
+    Some(std::fs::read(dir.path().join("image.jpg")).unwrap())
 }
 
 /// Appends an incremental update that replaces /Info, as an editor saving a file would.

@@ -421,6 +421,7 @@ pub fn options(capacity: usize) -> SignatureFieldOptions {
         // 2024-05-06T07:08:09Z
         signing_time: UNIX_EPOCH + Duration::from_secs(1_714_979_289),
         sub_filter: "ETSI.CAdES.detached".into(),
+        visible: None,
     }
 }
 
