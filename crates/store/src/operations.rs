@@ -271,6 +271,45 @@ pub async fn finish(
     )
 }
 
+/// Operations left `PENDING_EXECUTION` for longer than `older_than_seconds` (their process
+/// died mid-request): documents never signed become `ERROR_SIGNING` /
+/// `SIGN_OPERATION_INTERNAL_ERROR`, the operation `EXECUTION_ERROR` when some document was
+/// signed, else `EXECUTION_FAILED`. One statement; rows another sweeper holds are skipped.
+/// Returns the ids closed.
+pub async fn close_abandoned(
+    db: impl PgExecutor<'_>,
+    older_than_seconds: i64,
+) -> Result<Vec<OperationId>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "WITH stale AS (
+             SELECT id FROM operations
+             WHERE status = 'PENDING_EXECUTION'
+               AND created_at < now() - $1::bigint * interval '1 second'
+             ORDER BY id
+             LIMIT 500
+             FOR UPDATE SKIP LOCKED
+         ), failed AS (
+             UPDATE documents d
+             SET sign_status = 'ERROR_SIGNING', sign_error = 'SIGN_OPERATION_INTERNAL_ERROR',
+                 sign_error_message = 'the signing request was interrupted'
+             FROM stale
+             WHERE d.operation_id = stale.id AND d.sign_status = 'RECEIVED'
+             RETURNING d.operation_id
+         )
+         UPDATE operations o
+         SET status = CASE WHEN EXISTS (SELECT 1 FROM documents s
+                                        WHERE s.operation_id = o.id AND s.sign_status = 'SIGNED')
+                           THEN 'EXECUTION_ERROR' ELSE 'EXECUTION_FAILED' END,
+             finished_at = now()
+         FROM stale
+         WHERE o.id = stale.id
+         RETURNING o.id",
+    )
+    .bind(older_than_seconds)
+    .fetch_all(db)
+    .await?)
+}
+
 /// The most recent operations of a client service (backoffice lists), newest first.
 pub async fn list_recent(
     db: impl PgExecutor<'_>,

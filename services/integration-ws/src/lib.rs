@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod routes;
 pub mod state;
+pub mod sweeper;
 pub mod telemetry;
 pub mod view;
 
@@ -98,6 +99,7 @@ pub struct Application {
     router: Router,
     outbox_shutdown: tokio::sync::watch::Sender<bool>,
     outbox: tokio::task::JoinHandle<()>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -118,12 +120,14 @@ impl Application {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let (outbox_shutdown, stop) = tokio::sync::watch::channel(false);
-        let outbox = outbox::spawn(state.clone(), mailer, stop);
+        let outbox = outbox::spawn(state.clone(), mailer, stop.clone());
+        let sweeper = sweeper::Sweeper::default().spawn(state.clone(), stop);
         Ok(Self {
             listener,
             router: router(state),
             outbox_shutdown,
             outbox,
+            sweeper,
         })
     }
 
@@ -142,6 +146,7 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await;
         let _ = self.outbox_shutdown.send(true);
+        let _ = self.sweeper.await;
         if let Err(e) = self.outbox.await {
             tracing::error!(error = %e, "outbox worker ended abnormally");
         }

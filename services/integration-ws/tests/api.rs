@@ -600,3 +600,69 @@ async fn metrics_count_requests_documents_and_the_outbox(pool: PgPool) {
     );
     assert!(text.contains("signstash_outbox_depth 0"), "{text}");
 }
+
+/// A process that dies mid-request leaves its operation `PENDING_EXECUTION` with unsigned
+/// documents; the sweeper closes it after the grace period so recovery reads a final status.
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn an_operation_abandoned_mid_signing_is_closed_by_the_sweeper(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let token = app.token("demo").await;
+    let (status, op) = app
+        .post(
+            &token,
+            "/api/v0/document/sign/base64/",
+            &three_formats("OP-DIED"),
+        )
+        .await;
+    assert_eq!(status, 200, "{op}");
+    let (status, fresh) = app
+        .post(
+            &token,
+            "/api/v0/document/sign/base64/",
+            &three_formats("OP-NOW"),
+        )
+        .await;
+    assert_eq!(status, 200, "{fresh}");
+    // The state a crash after the first document leaves behind: an hour old for OP-DIED, just
+    // now for OP-NOW (which may still be running somewhere).
+    for (id, age) in [(&op["id"], "1 hour"), (&fresh["id"], "1 second")] {
+        let id = id.as_i64().unwrap();
+        sqlx::query(
+            "UPDATE operations SET status = 'PENDING_EXECUTION', finished_at = NULL,
+                    created_at = now() - $2::interval WHERE id = $1",
+        )
+        .bind(id)
+        .bind(age)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE documents SET sign_status = 'RECEIVED' WHERE operation_id = $1 AND position > 0",
+        )
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let sweeper = integration_ws::sweeper::Sweeper {
+        abandoned_after: std::time::Duration::from_secs(600),
+        every: std::time::Duration::from_secs(60),
+    };
+    assert_eq!(sweeper.run_once(&app.state).await.unwrap(), 1);
+    assert_eq!(sweeper.run_once(&app.state).await.unwrap(), 0, "idempotent");
+
+    let (_, closed) = app
+        .get(&token, &format!("/api/v0/operation/status/{}", op["id"]))
+        .await;
+    assert_eq!(closed["status"], "EXECUTION_ERROR", "{closed}");
+    let docs = closed["documentList"].as_array().unwrap();
+    assert_eq!(docs[0]["signStatus"], "SIGNED");
+    for d in &docs[1..] {
+        assert_eq!(d["signStatus"], "ERROR_SIGNING", "{d}");
+        assert_eq!(d["signError"], "SIGN_OPERATION_INTERNAL_ERROR", "{d}");
+    }
+    let (_, untouched) = app
+        .get(&token, &format!("/api/v0/operation/status/{}", fresh["id"]))
+        .await;
+    assert_eq!(untouched["status"], "PENDING_EXECUTION", "{untouched}");
+}
