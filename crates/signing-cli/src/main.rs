@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use signstash_signing::visible::{self, Area, Placement, SignatureImage};
 use signstash_signing::{
     devpki, CanonicalTransform, Certificate, DigestAlgorithm, Format, HttpTimeStamper,
     KeyFileSigner, Level, Pkcs11Config, Pkcs11Signer, SignatureParams, SignatureTransform, Signer,
-    TimestampAuthority,
+    TimestampAuthority, VisibleSignature,
 };
 
 #[derive(Parser)]
@@ -73,6 +74,7 @@ enum DigestArg {
 }
 
 #[derive(Args)]
+#[command(group(ArgGroup::new("placement").args(["visible", "visible_field", "visible_placeholder"])))]
 struct SignArgs {
     #[arg(long, value_enum)]
     format: FormatArg,
@@ -120,6 +122,36 @@ struct SignArgs {
     /// CAdES: encapsulate the content (default: detached .p7s).
     #[arg(long)]
     attached: bool,
+    /// PAdES: a visible signature at page=N,x=X,y=Y (points from the page's lower-left corner).
+    #[arg(long, value_name = "page=N,x=X,y=Y")]
+    visible: Option<String>,
+    /// PAdES: a visible signature in the existing empty signature field NAME (keeps its size).
+    #[arg(long, value_name = "NAME")]
+    visible_field: Option<String>,
+    /// PAdES: a visible signature where WORD first appears in the pages' text.
+    #[arg(long, value_name = "WORD")]
+    visible_placeholder: Option<String>,
+    /// Size of the visible signature in points.
+    #[arg(
+        long,
+        value_name = "width=W,height=H",
+        requires = "placement",
+        default_value = "width=155,height=50"
+    )]
+    area: String,
+    /// Text of the visible signature; \n breaks lines; ${signer}, ${date}, ${reason} and
+    /// ${location} are filled in [default: signer, date, reason, location].
+    #[arg(long, value_name = "TEXT", requires = "placement")]
+    visible_text: Option<String>,
+    /// Text colour and size of the visible signature [default: color=#000000,size=9].
+    #[arg(long, value_name = "color=#RRGGBB,size=PT", requires = "placement")]
+    font: Option<String>,
+    /// Background of the visible signature: #RRGGBB or transparent [default: transparent].
+    #[arg(long, value_name = "COLOUR", requires = "placement")]
+    background: Option<String>,
+    /// A PNG or JPEG image drawn in the visible signature, one pixel per point.
+    #[arg(long, value_name = "FILE", requires = "placement")]
+    image: Option<PathBuf>,
     /// Digest algorithm (default: SHA-256, SHA-384 for P-384 keys).
     #[arg(long, value_enum)]
     digest: Option<DigestArg>,
@@ -175,6 +207,43 @@ fn signer(args: &SignArgs) -> anyhow::Result<Box<dyn Signer>> {
     bail!("no key given: use --key and --cert, --p12 and --password, or --pkcs11-module with its options")
 }
 
+/// The visible signature the flags ask for, if any.
+fn visible_signature(args: &SignArgs) -> anyhow::Result<Option<VisibleSignature>> {
+    let placement = match (
+        &args.visible,
+        &args.visible_field,
+        &args.visible_placeholder,
+    ) {
+        (Some(at), _, _) => visible::parse_coordinate(at).context("--visible")?,
+        (_, Some(name), _) => Placement::SignField(name.clone()),
+        (_, _, Some(word)) => Placement::Placeholder(word.clone()),
+        _ => return Ok(None),
+    };
+    let area: Area = visible::parse_area(&args.area).context("--area")?;
+    let mut v = VisibleSignature::new(placement, Some(area));
+    v.template = args.visible_text.as_ref().map(|t| t.replace("\\n", "\n"));
+    if let Some(font) = &args.font {
+        v.font = visible::parse_font(font).context("--font")?;
+    }
+    if let Some(bg) = &args.background {
+        v.background = visible::parse_color(bg).context("--background")?;
+    }
+    if let Some(path) = &args.image {
+        let data = read(path)?;
+        v.image = Some(if data.starts_with(b"\x89PNG") {
+            SignatureImage::Png(data)
+        } else if data.starts_with(&[0xff, 0xd8]) {
+            SignatureImage::Jpeg(data)
+        } else {
+            bail!(
+                "--image: {} is neither a PNG nor a JPEG file",
+                path.display()
+            )
+        });
+    }
+    Ok(Some(v))
+}
+
 fn sign(args: SignArgs) -> anyhow::Result<()> {
     let mut params = SignatureParams::new(match args.format {
         FormatArg::Pades => Format::Pades,
@@ -203,6 +272,10 @@ fn sign(args: SignArgs) -> anyhow::Result<()> {
         CanonicalArg::ExclusiveWithComments => CanonicalTransform::ExclusiveWithComments,
     };
     params.attached = args.attached;
+    params.visible = visible_signature(&args)?;
+    if params.visible.is_some() && params.format != Format::Pades {
+        bail!("visible signatures (--visible, --visible-field, --visible-placeholder) are for --format pades");
+    }
     let tsa = match (params.level, &args.tsa_url) {
         (Level::BT, None) => bail!("level b-t needs --tsa-url"),
         (_, Some(url)) => Some(HttpTimeStamper::new(url.clone())),

@@ -688,3 +688,73 @@ fn pades_after_a_pyhanko_signature() {
     assert!(std::fs::read(&ours).unwrap().starts_with(&first));
     check_pades(&e, &ours, "pyHanko then Sign'Stash", true);
 }
+
+#[test]
+fn pades_visible_signature_from_the_flags() {
+    let pki = TestPki::new();
+    let signer = pki.dev_signer();
+    let key = p12_key(&signer, None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = pades_args(&key, &[]);
+    args.extend(
+        [
+            "--visible",
+            "page=1,x=300,y=40",
+            "--area",
+            "width=200,height=60",
+            "--visible-text",
+            "Assinado por ${signer}\\n${date}\\n${reason}",
+            "--font",
+            "color=#000080,size=10",
+            "--background",
+            "#FFFFE0",
+        ]
+        .map(OsString::from),
+    );
+    let pdf = corpus::pdf(corpus::PdfKind::Classic, 4096).unwrap();
+    let (_, output) = sign(dir.path(), "visible", &pdf, &args, &key);
+    let signed = std::fs::read(&output).unwrap();
+    assert!(signed.starts_with(&pdf));
+    let update = String::from_utf8_lossy(&signed[pdf.len()..]).into_owned();
+    assert!(update.contains("/Rect [300 40 500 100]"));
+    // The text template filled in and wrapped to the area.
+    assert!(update.contains("(Assinado por Sign'Stash Development) Tj\nT* (Signer) Tj"));
+    assert!(update.contains("T* (Fatura emitida) Tj"));
+    for (v, what) in [
+        (validators::pyhanko(&output, &pki.ca()), "visible: pyHanko"),
+        (validators::pdfsig(&output, &pki.ca()), "visible: pdfsig"),
+    ] {
+        check(v, what, true);
+    }
+    let tampered = dir.path().join("visible.tampered.pdf");
+    std::fs::write(&tampered, tamper_text(&signed, "Assinado por")).unwrap();
+    check(
+        validators::pyhanko(&tampered, &pki.ca()),
+        "tampered: pyHanko",
+        false,
+    );
+    check(
+        validators::pdfsig(&tampered, &pki.ca()),
+        "tampered: pdfsig",
+        false,
+    );
+
+    // A placeholder that is not there: one line, exit code 1, no output file.
+    let input = dir.path().join("in.pdf");
+    std::fs::write(&input, &pdf).unwrap();
+    let missing = dir.path().join("missing.pdf");
+    let out = run(cli()
+        .arg("sign")
+        .args(pades_args(&key, &[]))
+        .args(["--visible-placeholder", "NOWHERE"])
+        .arg(&input)
+        .arg(&missing));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("placeholder `NOWHERE` was not found"),
+        "{stderr}"
+    );
+    assert!(!missing.exists());
+}
