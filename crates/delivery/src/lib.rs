@@ -9,9 +9,9 @@
 //! - [`MailTransport`]: [`SmtpTransport`] (lettre) or [`EmlDirTransport`] (`.eml` files, the
 //!   development default). Failures are [`DeliveryError::Transient`] or
 //!   [`DeliveryError::Permanent`].
-//! - [`Backoff::next_status`]: the outbox's decision after each attempt.
 //!
-//! This crate holds no database code: the outbox worker (integration-ws) stores deliveries and
+//! This crate holds no database code and no retry policy: the outbox worker (integration-ws)
+//! stores deliveries, decides on retries with `signstash_store::deliveries::RetryPolicy` and
 //! calls these pieces. Because only the hash of a token is stored, a retry cannot rebuild the
 //! same link from the database: either compose each attempt with a fresh token (replacing the
 //! stored hash), or keep the composed message ([`Mail::formatted`]) with the delivery.
@@ -20,14 +20,12 @@
 //! attachment names) refuse every control character, so no header can be injected; every value
 //! placed in HTML is escaped. A mail's `Debug` hides its bodies, which carry the token.
 
-mod backoff;
 mod compose;
 mod custom;
 mod error;
 mod token;
 mod transport;
 
-pub use backoff::{Backoff, DeliveryStatus, NextStep, UnknownDeliveryStatus};
 pub use compose::{Attachment, DocumentsAvailable, Language, Mail, MailComposer, Sender};
 pub use custom::{escape_html, CustomTemplate, MAX_TEMPLATE_BYTES};
 pub use error::{DeliveryError, MailError};
