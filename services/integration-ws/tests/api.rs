@@ -231,6 +231,15 @@ async fn a_token_never_reaches_another_client_services_data(pool: PgPool) {
             .unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
+    // Nor resend its mails: 404, and nothing queued.
+    let resend = format!("/api/v0/delivery/mail/resend/{id}/true");
+    let (status, body) = app.post(&b, &resend, &json!(["b@example.com"])).await;
+    assert_eq!((status, &body["errorCode"]), (404, &json!("0.0.6")), "{body}");
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
     // B may use the same external references: they are unique per client service only.
     let (status, body) = app
         .post(&b, "/api/v0/document/sign/base64/", &three_formats("ERP-A"))
