@@ -30,6 +30,51 @@ pub enum DocumentStoreBackend {
 }
 
 /// S3-compatible storage settings. Unset credentials fall back to the usual `AWS_*` variables.
+impl DocumentStoreBackend {
+    /// From the environment: S3-compatible storage when `SIGNSTASH_S3_BUCKET` is set (with
+    /// `SIGNSTASH_S3_REGION`, `SIGNSTASH_S3_ENDPOINT`, `SIGNSTASH_S3_ACCESS_KEY_ID`,
+    /// `SIGNSTASH_S3_SECRET_ACCESS_KEY`, `SIGNSTASH_S3_ALLOW_HTTP`; unset credentials fall back
+    /// to the usual `AWS_*` variables), else the folder `SIGNSTASH_DOCUMENT_DIR` (default
+    /// `.data/documents`).
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let Some(bucket) = var("SIGNSTASH_S3_BUCKET") else {
+            return Ok(DocumentStoreBackend::Local {
+                root: var("SIGNSTASH_DOCUMENT_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".data/documents")),
+            });
+        };
+        #[cfg(feature = "s3")]
+        {
+            let allow_http = match var("SIGNSTASH_S3_ALLOW_HTTP").as_deref() {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "SIGNSTASH_S3_ALLOW_HTTP: `{other}` is not true or false"
+                    ))
+                }
+            };
+            Ok(DocumentStoreBackend::S3(S3Config {
+                bucket,
+                region: var("SIGNSTASH_S3_REGION"),
+                endpoint: var("SIGNSTASH_S3_ENDPOINT"),
+                access_key_id: var("SIGNSTASH_S3_ACCESS_KEY_ID"),
+                secret_access_key: var("SIGNSTASH_S3_SECRET_ACCESS_KEY")
+                    .map(secrecy::SecretString::from),
+                allow_http,
+            }))
+        }
+        #[cfg(not(feature = "s3"))]
+        {
+            Err(format!(
+                "SIGNSTASH_S3_BUCKET={bucket}: this build has no S3 support (feature `s3`)"
+            ))
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct S3Config {
     /// The bucket.
@@ -182,9 +227,15 @@ impl DocumentStore {
         }
     }
 
-    /// Whether the backend answers (for `/health/ready`): a `head` of an absent object.
+    /// Whether the backend answers and the bucket or folder exists (for `/health/ready`).
     pub async fn check(&self) -> Result<(), StoreError> {
-        match self.objects.head(&ObjectPath::from("health/probe")).await {
+        // A listing, not a HEAD: S3 answers a HEAD in a missing bucket with a bare 404, which
+        // reads as "object not found"; a listing names the missing bucket.
+        match self
+            .objects
+            .list_with_delimiter(Some(&ObjectPath::from("health")))
+            .await
+        {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -10,6 +10,7 @@
 
 pub mod corpus;
 pub mod pki;
+pub mod s3;
 pub mod smtp;
 pub mod validators;
 

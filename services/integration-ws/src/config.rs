@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
+use signstash_store::DocumentStoreBackend;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -14,8 +15,10 @@ pub struct Config {
     pub database_url: SecretString,
     /// `SIGNSTASH_DB_MAX_CONNECTIONS` (default 20).
     pub db_max_connections: u32,
-    /// `SIGNSTASH_DOCUMENT_DIR`: the local document store (default .data/documents).
-    pub document_dir: PathBuf,
+    /// Where documents are kept, encrypted: `SIGNSTASH_S3_*` (S3-compatible) or
+    /// `SIGNSTASH_DOCUMENT_DIR` (a folder, default .data/documents); see
+    /// [`DocumentStoreBackend::from_env`].
+    pub documents: DocumentStoreBackend,
     /// `SIGNSTASH_MASTER_KEY`: base64 of 32 bytes; wraps every document key and certificate key.
     pub master_key: SecretString,
     /// `SIGNSTASH_JWT_ISSUER` (default "signstash").
@@ -54,9 +57,7 @@ impl Config {
             )?,
             database_url: SecretString::from(var("DATABASE_URL").ok_or("DATABASE_URL is not set")?),
             db_max_connections: parsed("SIGNSTASH_DB_MAX_CONNECTIONS", 20)?,
-            document_dir: var("SIGNSTASH_DOCUMENT_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(".data/documents")),
+            documents: DocumentStoreBackend::from_env()?,
             master_key: SecretString::from(
                 var("SIGNSTASH_MASTER_KEY")
                     .ok_or("SIGNSTASH_MASTER_KEY is not set (base64 of 32 bytes)")?,

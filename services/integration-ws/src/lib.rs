@@ -25,7 +25,7 @@ use axum::Router;
 use secrecy::ExposeSecret;
 use signstash_oauth::TokenService;
 use signstash_signing::{HttpTimeStamper, KeyFileSigner, TimeStamper, TimestampAuthority};
-use signstash_store::{DocumentStore, DocumentStoreBackend, MasterKey};
+use signstash_store::{DocumentStore, MasterKey};
 use sqlx::PgPool;
 
 use crate::config::{Config, MailConfig};
@@ -187,9 +187,7 @@ pub async fn state_with_mailer(
     let master_key = MasterKey::from_base64(&config.master_key)
         .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
     let documents = DocumentStore::new(
-        &DocumentStoreBackend::Local {
-            root: config.document_dir.clone(),
-        },
+        &config.documents,
         MasterKey::from_base64(&config.master_key).map_err(|e| e.to_string())?,
     )
     .map_err(|e| format!("document store: {e}"))?;

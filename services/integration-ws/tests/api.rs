@@ -234,7 +234,11 @@ async fn a_token_never_reaches_another_client_services_data(pool: PgPool) {
     // Nor resend its mails: 404, and nothing queued.
     let resend = format!("/api/v0/delivery/mail/resend/{id}/true");
     let (status, body) = app.post(&b, &resend, &json!(["b@example.com"])).await;
-    assert_eq!((status, &body["errorCode"]), (404, &json!("0.0.6")), "{body}");
+    assert_eq!(
+        (status, &body["errorCode"]),
+        (404, &json!("0.0.6")),
+        "{body}"
+    );
     let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries")
         .fetch_one(&app.pool)
         .await
@@ -674,4 +678,146 @@ async fn an_operation_abandoned_mid_signing_is_closed_by_the_sweeper(pool: PgPoo
         .get(&token, &format!("/api/v0/operation/status/{}", fresh["id"]))
         .await;
     assert_eq!(untouched["status"], "PENDING_EXECUTION", "{untouched}");
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn visible_signatures_at_each_placement_validate(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
+    let classic = corpus::pdf(corpus::PdfKind::Classic, 4096).unwrap();
+    let form = corpus::pdf_with_signature_field();
+    let Some(placeholder) = corpus::pdf_with_placeholder("[[ASSINATURA]]") else {
+        return;
+    };
+    let pades = |visible: Value| {
+        json!({"signatureType": "PAdES", "reason": "Fatura", "location": "Lisboa",
+               "visibleSignatureInfo": visible})
+    };
+    let mut coordinate = json!({
+        "templateType": "ONE_OFF", "oneOffTemplate": "Assinado por ${signer}\n${date}\n${reason}",
+        "locationType": "COORDINATE", "locationValue": "page=1,x=70,y=100",
+        "area": "width=155,height=50", "areaBackgroundColor": "#FFFFE0",
+        "font": "color=#000080,size=9"
+    });
+    if let Some(jpeg) = corpus::jpeg(40, 30) {
+        coordinate["imageType"] = json!("IMAGE_JPG");
+        coordinate["imageValue"] = json!(B64.encode(jpeg));
+    }
+    let request = json!({
+        "externalReference": "ERP-VIS",
+        "description": "Visible signatures",
+        "returnSignedContent": true,
+        "documents": [
+            document("ERP-VIS-1", "coordinate.pdf", "application/pdf", &classic, pades(coordinate)),
+            document("ERP-VIS-2", "field.pdf", "application/pdf", &form, pades(json!({
+                "templateType": "SERVICE_CUSTOMIZATION",
+                "locationType": "SIGN_FIELD", "locationValue": corpus::SIGNATURE_FIELD
+            }))),
+            document("ERP-VIS-3", "placeholder.pdf", "application/pdf", &placeholder, pades(json!({
+                "locationType": "PLACEHOLDER", "locationValue": "[[ASSINATURA]]",
+                "area": "width=155,height=50", "areaBackgroundColor": "transparent"
+            }))),
+        ]
+    });
+    let (status, op) = app
+        .post(&token, "/api/v0/document/sign/base64/", &request)
+        .await;
+    assert_eq!(status, 200, "{op}");
+    assert_eq!(op["status"], "EXECUTED", "{op}");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = app.pki.ca();
+    let originals = [&classic, &form, &placeholder];
+    for (d, original) in op["documentList"].as_array().unwrap().iter().zip(originals) {
+        assert_eq!(d["signStatus"], "SIGNED", "{d}");
+        let signed = B64.decode(d["signedContent"].as_str().unwrap()).unwrap();
+        assert!(signed.starts_with(original), "an append-only update");
+        let update = String::from_utf8_lossy(&signed[original.len()..]).into_owned();
+        assert!(
+            update.contains("/AP << /N "),
+            "{}: no appearance",
+            d["name"]
+        );
+        // The template's ${signer}, the certificate's common name (wrapped to the area).
+        assert!(update.contains("Sign'Stash"), "{}", d["name"]);
+        let path = write(dir.path(), d["name"].as_str().unwrap(), &signed);
+        for v in [
+            validators::pyhanko(&path, &ca),
+            validators::pdfsig(&path, &ca),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            v.unwrap();
+        }
+    }
+}
+
+/// `SIGNSTASH_S3_*` puts the documents in S3-compatible storage (here moto's server, spoken to
+/// by the real S3 client over HTTP): signed, read back, and only ciphertext in the bucket.
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn documents_can_live_in_s3_compatible_storage(pool: PgPool) {
+    use signstash_test_support::s3;
+    let Some(server) = s3::S3Server::start("signstash-documents") else {
+        return;
+    };
+    let options = common::Options {
+        s3: Some(signstash_store::S3Config {
+            bucket: "signstash-documents".into(),
+            region: Some(s3::REGION.into()),
+            endpoint: Some(server.endpoint()),
+            access_key_id: Some(s3::ACCESS_KEY_ID.into()),
+            secret_access_key: Some(s3::SECRET_ACCESS_KEY.to_string().into()),
+            allow_http: true,
+        }),
+        ..common::Options::default()
+    };
+    let app = TestApp::spawn_with(pool, options).await;
+    let ready = app
+        .http
+        .get(format!("{}/health/ready", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let token = app.token("demo").await;
+    let (status, op) = app
+        .post(
+            &token,
+            "/api/v0/document/sign/base64/",
+            &three_formats("OP-S3"),
+        )
+        .await;
+    assert_eq!(status, 200, "{op}");
+    assert_eq!(op["status"], "EXECUTED", "{op}");
+    let (_, detail) = app
+        .get(
+            &token,
+            &format!(
+                "/api/v0/operation/sign/detail/{}/contentInResponse/true",
+                op["id"]
+            ),
+        )
+        .await;
+    let keys = server.keys("signstash-documents");
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    for (doc, key) in detail["documentList"].as_array().unwrap().iter().zip(&keys) {
+        assert_eq!(doc["storageStatus"], "CONTENT_STORED");
+        assert_eq!(doc["cipherStatus"], "CIPHERED");
+        let signed = B64.decode(doc["signedContent"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            signed,
+            op["documentList"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["externalReference"] == doc["externalReference"])
+                .map(|d| B64.decode(d["signedContent"].as_str().unwrap()).unwrap())
+                .unwrap()
+        );
+        let raw = server.object("signstash-documents", key);
+        assert!(
+            !raw.windows(5).any(|w| w == b"%PDF-" || w == b"<?xml"),
+            "plaintext in {key}"
+        );
+    }
 }

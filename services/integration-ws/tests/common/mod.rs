@@ -28,6 +28,8 @@ pub struct Options {
     pub max_body_bytes: usize,
     pub max_documents: usize,
     pub max_document_bytes: usize,
+    /// `None`: the local folder backend in the test's folder.
+    pub s3: Option<signstash_store::S3Config>,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             max_body_bytes: 16 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
+            s3: None,
         }
     }
 }
@@ -65,7 +68,12 @@ impl TestApp {
                 "unused: the test gives the pool".to_string(),
             ),
             db_max_connections: 10,
-            document_dir: dir.path().join("documents"),
+            documents: match options.s3 {
+                Some(s3) => signstash_store::DocumentStoreBackend::S3(s3),
+                None => signstash_store::DocumentStoreBackend::Local {
+                    root: dir.path().join("documents"),
+                },
+            },
             master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
             jwt_issuer: "signstash-test".into(),
             tsa_url: None,
