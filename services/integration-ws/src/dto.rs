@@ -6,7 +6,10 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde::Deserialize;
 use signstash_domain::{ErrorCode, SignatureType};
-use signstash_signing::{CanonicalTransform, Format, Level, SignatureParams, SignatureTransform};
+use signstash_signing::visible::{self, FormatError, Placement, SignatureImage};
+use signstash_signing::{
+    CanonicalTransform, Format, Level, SignatureParams, SignatureTransform, VisibleSignature,
+};
 
 use crate::error::ApiError;
 
@@ -59,10 +62,198 @@ pub struct SignatureInfo {
     pub apply_timestamp: bool,
     pub reason: Option<String>,
     pub location: Option<String>,
-    /// PAdES only (see the API page).
-    #[schema(value_type = Option<Object>)]
-    pub visible_signature_info: Option<serde_json::Value>,
+    /// PAdES only (ignored for the other signature types).
+    pub visible_signature_info: Option<VisibleSignatureInfo>,
     pub advanced_signature_info: Option<AdvancedSignatureInfo>,
+}
+
+/// A visible PAdES signature. Malformed values (an `area` or `font` that does not parse, an
+/// unknown enum value, bad base64) are 400 `0.0.2`; elements that are missing (`locationType`,
+/// `locationValue`, `area` unless `SIGN_FIELD`, `oneOffTemplate` for `ONE_OFF`, `imageType` and
+/// `imageValue` without the other) or that do not fit the document (page out of range, area off
+/// the page, field missing or signed, placeholder not found, image larger than the area or
+/// unreadable) are 400 `2.2.1`. Either way nothing is signed or stored.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VisibleSignatureInfo {
+    /// `SERVICE_CUSTOMIZATION` when absent.
+    pub template_type: Option<TemplateTypeDto>,
+    /// The text of a `ONE_OFF` signature; lines break at `\n`; `${signer}` (the certificate's
+    /// common name), `${date}` (`YYYY-MM-DD HH:MM:SS UTC`), `${reason}` and `${location}` are
+    /// filled in, and a line whose reason or location is absent is left out.
+    #[schema(example = "Digitally signed by ${signer}\nDate: ${date}")]
+    pub one_off_template: Option<String>,
+    #[schema(required = true)]
+    pub location_type: Option<LocationTypeDto>,
+    /// `SIGN_FIELD`: the name of an existing empty signature field; `COORDINATE`:
+    /// `page=1,x=70,y=100` (points from the lower-left corner of the page); `PLACEHOLDER`: a word
+    /// of the page text, whose first occurrence gets the area's lower-left corner.
+    #[schema(required = true, example = "page=1,x=70,y=100")]
+    pub location_value: Option<String>,
+    /// `width=155,height=50`, in points; a `SIGN_FIELD` keeps the field's own size.
+    #[schema(example = "width=155,height=50")]
+    pub area: Option<String>,
+    /// `#RRGGBB` or `transparent` (the default).
+    #[schema(example = "#FFFFFF")]
+    pub area_background_color: Option<String>,
+    /// `color=#RRGGBB,size=N` (points); black 9-point Helvetica by default.
+    #[schema(example = "color=#000000,size=11")]
+    pub font: Option<String>,
+    pub image_type: Option<ImageTypeDto>,
+    /// The image, base64; drawn one pixel per point, so it must fit the area.
+    #[schema(format = Byte)]
+    pub image_value: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = TemplateType)]
+pub enum TemplateTypeDto {
+    OneOff,
+    ServiceCustomization,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = LocationType)]
+pub enum LocationTypeDto {
+    SignField,
+    Coordinate,
+    Placeholder,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = ImageType)]
+pub enum ImageTypeDto {
+    ImagePng,
+    ImageJpg,
+}
+
+impl LocationTypeDto {
+    fn as_str(self) -> &'static str {
+        match self {
+            LocationTypeDto::SignField => "SIGN_FIELD",
+            LocationTypeDto::Coordinate => "COORDINATE",
+            LocationTypeDto::Placeholder => "PLACEHOLDER",
+        }
+    }
+}
+
+impl VisibleSignatureInfo {
+    /// The visible signature, or why not: `Err` for a malformed value (400 `0.0.2` and the like,
+    /// answered at once), `Ok(Err(..))` for a missing element (400 `2.2.1`, answered once the
+    /// whole request is known to be well formed).
+    fn validate(self, field: &str) -> Result<Result<VisibleSignature, ApiError>, ApiError> {
+        let at = |f: &str| format!("{field}.{f}");
+        let malformed = |f: &str, e: FormatError| ApiError::attribute(format!("{}: {e}", at(f)));
+        let absent = |what: String| Ok(Err(ApiError::new(ErrorCode::VisibleSignature, what)));
+        let long = |f: &str, v: &Option<String>, max: usize| match v {
+            Some(v) if v.chars().count() > max => Err(ApiError::new(
+                ErrorCode::AttributeSizeExceeded,
+                format!("{} is longer than {max} characters", at(f)),
+            )),
+            _ => Ok(()),
+        };
+        long("oneOffTemplate", &self.one_off_template, 1024)?;
+        long("locationValue", &self.location_value, 255)?;
+
+        // Every value that is there must be well formed…
+        let area = self
+            .area
+            .as_deref()
+            .map(visible::parse_area)
+            .transpose()
+            .map_err(|e| malformed("area", e))?;
+        let background = self
+            .area_background_color
+            .as_deref()
+            .map(visible::parse_color)
+            .transpose()
+            .map_err(|e| malformed("areaBackgroundColor", e))?
+            .flatten();
+        let font = self
+            .font
+            .as_deref()
+            .map(visible::parse_font)
+            .transpose()
+            .map_err(|e| malformed("font", e))?
+            .unwrap_or_default();
+        let image = self
+            .image_value
+            .as_deref()
+            .map(|b64| {
+                B64.decode(b64.trim()).map_err(|_| {
+                    ApiError::attribute(format!("{} is not valid base64", at("imageValue")))
+                })
+            })
+            .transpose()?;
+        let location_value = self.location_value.filter(|v| !v.trim().is_empty());
+        let coordinate = match (self.location_type, &location_value) {
+            (Some(LocationTypeDto::Coordinate), Some(v)) => {
+                Some(visible::parse_coordinate(v).map_err(|e| malformed("locationValue", e))?)
+            }
+            _ => None,
+        };
+
+        // …then every element the signature needs must be there.
+        let Some(location_type) = self.location_type else {
+            return absent(format!("{} is required", at("locationType")));
+        };
+        let Some(location_value) = location_value else {
+            return absent(format!(
+                "{} is required for locationType {}",
+                at("locationValue"),
+                location_type.as_str()
+            ));
+        };
+        let placement = match (location_type, coordinate) {
+            (LocationTypeDto::Coordinate, Some(c)) => c,
+            (LocationTypeDto::SignField, _) => Placement::SignField(location_value),
+            (_, _) => Placement::Placeholder(location_value),
+        };
+        if area.is_none() && location_type != LocationTypeDto::SignField {
+            return absent(format!(
+                "{} is required for locationType {}",
+                at("area"),
+                location_type.as_str()
+            ));
+        }
+        let template = match self
+            .template_type
+            .unwrap_or(TemplateTypeDto::ServiceCustomization)
+        {
+            TemplateTypeDto::OneOff => match self.one_off_template.filter(|t| !t.trim().is_empty())
+            {
+                Some(t) => Some(t),
+                None => {
+                    return absent(format!(
+                        "{} is required for templateType ONE_OFF",
+                        at("oneOffTemplate")
+                    ))
+                }
+            },
+            // The client service's own template is not configurable yet: the system's.
+            TemplateTypeDto::ServiceCustomization => None,
+        };
+        let image = match (self.image_type, image) {
+            (None, None) => None,
+            (Some(ImageTypeDto::ImagePng), Some(data)) => Some(SignatureImage::Png(data)),
+            (Some(ImageTypeDto::ImageJpg), Some(data)) => Some(SignatureImage::Jpeg(data)),
+            (Some(_), None) => {
+                return absent(format!("{} is required with imageType", at("imageValue")))
+            }
+            (None, Some(_)) => {
+                return absent(format!("{} is required with imageValue", at("imageType")))
+            }
+        };
+        let mut v = VisibleSignature::new(placement, area);
+        v.background = background;
+        v.font = font;
+        v.template = template;
+        v.image = image;
+        Ok(Ok(v))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -233,6 +424,9 @@ impl SignRequest {
         }
         let mut documents = Vec::with_capacity(entries.len());
         let mut seen = std::collections::HashSet::new();
+        // A missing visible-signature element (2.2.1) is answered only once the whole request
+        // is known to be well formed, so malformed input is always 0.0.2 first.
+        let mut missing_visible_element: Option<ApiError> = None;
         for (i, entry) in entries.into_iter().enumerate() {
             let at = |f: &str| format!("documents[{i}].{f}");
             let request = required(entry.document_request, &at("documentRequest"))?;
@@ -309,6 +503,32 @@ impl SignRequest {
             };
             params.reason = info.reason;
             params.location = info.location;
+            let visible_options = match &info.visible_signature_info {
+                Some(v) if signature_type == SignatureType::PAdES => serde_json::json!({
+                    "templateType": v.template_type.map(|t| match t {
+                        TemplateTypeDto::OneOff => "ONE_OFF",
+                        TemplateTypeDto::ServiceCustomization => "SERVICE_CUSTOMIZATION",
+                    }),
+                    "locationType": v.location_type.map(LocationTypeDto::as_str),
+                    "locationValue": v.location_value,
+                    "area": v.area,
+                    "imageType": v.image_type.map(|t| match t {
+                        ImageTypeDto::ImagePng => "IMAGE_PNG",
+                        ImageTypeDto::ImageJpg => "IMAGE_JPG",
+                    }),
+                }),
+                _ => serde_json::Value::Null,
+            };
+            if let Some(v) = info.visible_signature_info {
+                if signature_type == SignatureType::PAdES {
+                    match v.validate(&at("signatureInfo.visibleSignatureInfo"))? {
+                        Ok(v) => params.visible = Some(v),
+                        Err(e) => {
+                            missing_visible_element.get_or_insert(e);
+                        }
+                    }
+                }
+            }
             if let Some(adv) = info.advanced_signature_info {
                 params.signature_location = adv.signature_location.filter(|s| !s.is_empty());
                 params.signature_transform = match adv
@@ -335,6 +555,7 @@ impl SignRequest {
                 "reason": params.reason,
                 "location": params.location,
                 "signatureLocation": params.signature_location,
+                "visibleSignature": visible_options,
             });
             documents.push(ValidDocument {
                 options,
@@ -373,6 +594,9 @@ impl SignRequest {
                 (receivers, attach, p.preserve_content)
             }
         };
+        if let Some(e) = missing_visible_element {
+            return Err(e);
+        }
         Ok(ValidSignRequest {
             external_reference,
             description,

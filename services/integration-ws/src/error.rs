@@ -129,6 +129,7 @@ impl From<signstash_signing::Error> for ApiError {
             E::SignatureLocationNotFound(_) => {
                 Self::new(ErrorCode::XadesLocationNotFound, e.to_string())
             }
+            E::VisibleSignature(_) => Self::new(ErrorCode::VisibleSignature, e.to_string()),
             E::EmptyDocument => Self::attribute(e.to_string()),
             E::DocumentTooLarge { .. } => {
                 Self::new(ErrorCode::AttributeSizeExceeded, e.to_string())

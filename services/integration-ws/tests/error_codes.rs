@@ -389,3 +389,164 @@ async fn infrastructure_errors(pool: PgPool) {
         .await
     );
 }
+
+/// One PAdES document with a visible signature.
+fn visible_request(reference: &str, content: &[u8], visible: Value) -> Value {
+    json!({
+        "externalReference": reference,
+        "description": "visible signatures",
+        "documents": [document(&format!("{reference}-1"), "a.pdf", "application/pdf", content, json!({
+            "signatureType": "PAdES", "reason": "Fatura", "visibleSignatureInfo": visible
+        }))]
+    })
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn visible_signature_errors(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
+    let pdf = corpus::pdf(corpus::PdfKind::Classic, 2048).unwrap();
+    let at = |location_type: &str, location_value: &str| {
+        json!({"templateType": "SERVICE_CUSTOMIZATION", "locationType": location_type,
+               "locationValue": location_value, "area": "width=155,height=50"})
+    };
+
+    // 2.2.1: the placeholder is not in the document's text.
+    insta::assert_json_snapshot!(
+        "2_2_1_placeholder_not_found",
+        app.sign(
+            &token,
+            &visible_request("OP-V1", &pdf, at("PLACEHOLDER", "[[ASSINATURA]]"))
+        )
+        .await
+    );
+    // 2.2.1: the API page's example, an image larger than the area (200 × 100 in 155 × 50).
+    if let Some(jpeg) = corpus::jpeg(200, 100) {
+        let mut big = at("COORDINATE", "page=1,x=70,y=100");
+        big["imageType"] = json!("IMAGE_JPG");
+        big["imageValue"] = json!(base64_of(&jpeg));
+        insta::assert_json_snapshot!(
+            "2_2_1_image_larger_than_the_area",
+            app.sign(&token, &visible_request("OP-V2", &pdf, big)).await
+        );
+    }
+    // 2.2.1: an element the signature needs is not there (no area for COORDINATE).
+    let mut no_area = at("COORDINATE", "page=1,x=70,y=100");
+    no_area.as_object_mut().unwrap().remove("area");
+    insta::assert_json_snapshot!(
+        "2_2_1_area_missing",
+        app.sign(&token, &visible_request("OP-V3", &pdf, no_area))
+            .await
+    );
+    // 2.2.1 also for a page that does not exist, an area off the page, a field that is not
+    // there, an image that is not what its type says.
+    let mut not_a_png = at("COORDINATE", "page=1,x=70,y=100");
+    not_a_png["imageType"] = json!("IMAGE_PNG");
+    not_a_png["imageValue"] = json!(base64_of(b"GIF89a, not a PNG"));
+    for (n, visible, words) in [
+        (
+            4,
+            at("COORDINATE", "page=2,x=70,y=100"),
+            "page 2 does not exist",
+        ),
+        (
+            5,
+            at("COORDINATE", "page=1,x=500,y=100"),
+            "is not inside page 1",
+        ),
+        (
+            6,
+            at("SIGN_FIELD", "ClientSignature"),
+            "no signature field named `ClientSignature`",
+        ),
+        (7, not_a_png, "the PNG image is unreadable"),
+    ] {
+        let r = app
+            .sign(&token, &visible_request(&format!("OP-V{n}"), &pdf, visible))
+            .await;
+        assert_eq!(r["status"], 400, "{r}");
+        assert_eq!(r["body"]["errorCode"], "2.2.1", "{r}");
+        let cause = r["body"]["causeMessage"].as_str().unwrap();
+        assert!(
+            cause.starts_with("documents[0]: visible signature: "),
+            "{r}"
+        );
+        assert!(cause.contains(words), "{r}");
+    }
+
+    // Malformed values are 0.0.2, before any missing element: a bad area string (with the
+    // locationValue also missing), an unknown locationType, bad base64.
+    let mut malformed = at("COORDINATE", "page=1,x=70,y=100");
+    malformed["area"] = json!("155x50");
+    malformed.as_object_mut().unwrap().remove("locationValue");
+    let mut unknown = at("COORDINATE", "page=1,x=70,y=100");
+    unknown["locationType"] = json!("TOP_RIGHT");
+    let mut bad_base64 = at("COORDINATE", "page=1,x=70,y=100");
+    bad_base64["imageType"] = json!("IMAGE_PNG");
+    bad_base64["imageValue"] = json!("not base64!");
+    for (n, visible, words) in [
+        (
+            8,
+            malformed,
+            "visibleSignatureInfo.area: `155x50` is not of the form width=…,height=…",
+        ),
+        (9, unknown, "locationType"),
+        (
+            10,
+            bad_base64,
+            "visibleSignatureInfo.imageValue is not valid base64",
+        ),
+    ] {
+        let r = app
+            .sign(&token, &visible_request(&format!("OP-V{n}"), &pdf, visible))
+            .await;
+        assert_eq!(r["status"], 400, "{r}");
+        assert_eq!(r["body"]["errorCode"], "0.0.2", "{r}");
+        assert!(
+            r["body"]["causeMessage"].as_str().unwrap().contains(words),
+            "{r}"
+        );
+    }
+    // A missing element in one document and a malformed one later in the request: 0.0.2.
+    let mut missing = at("PLACEHOLDER", "SIGN_HERE");
+    missing.as_object_mut().unwrap().remove("area");
+    let mut two = visible_request("OP-V11", &pdf, missing);
+    let mut second = document(
+        "OP-V11-2",
+        "b.pdf",
+        "application/pdf",
+        &pdf,
+        json!({"signatureType": "PAdES"}),
+    );
+    second["documentRequest"]["base64Content"] = json!("%%%");
+    two["documents"].as_array_mut().unwrap().push(second);
+    let r = app.sign(&token, &two).await;
+    assert_eq!(r["body"]["errorCode"], "0.0.2", "{r}");
+
+    // Nothing of these requests was stored.
+    let operations: i64 = sqlx::query_scalar("SELECT count(*) FROM operations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(operations, 0);
+}
+
+/// Every code of the table has a snapshot of a provoked answer (this file's or the validation
+/// tests'), so a code cannot be added to the table without a test that provokes it.
+#[test]
+fn every_code_of_the_table_is_provoked_and_snapshotted() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let snapshots: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let missing: Vec<&str> = signstash_domain::ErrorCode::ALL
+        .iter()
+        .map(|c| c.code())
+        .filter(|code| !snapshots.contains(&format!("\"errorCode\": \"{code}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes never provoked by a test: {missing:?}"
+    );
+}
