@@ -220,9 +220,13 @@ fn matrix(ops: &[Object]) -> Option<Matrix> {
     <[f64; 6]>::try_from(v.get(v.len().checked_sub(6)?..)?).ok()
 }
 
+/// Decoded content one placeholder search reads over all pages; past it the search gives up,
+/// so a file of many small decompression bombs cannot keep it busy.
+pub(crate) const SEARCH_BUDGET: usize = 256 * 1024 * 1024;
+
 /// The decoded content of a page: its streams joined by newlines. `None` when a stream uses a
-/// filter this crate does not decode or cannot be read.
-fn page_content(doc: &Document<'_>, page: &Page) -> Option<Vec<u8>> {
+/// filter this crate does not decode or cannot be read, or when `budget` is spent.
+fn page_content(doc: &Document<'_>, page: &Page, budget: &mut usize) -> Option<Vec<u8>> {
     let contents = doc.resolve(page.dict.get(b"Contents")?).ok()?;
     let refs: Vec<Object> = match contents {
         Object::Array(items) => items,
@@ -233,8 +237,13 @@ fn page_content(doc: &Document<'_>, page: &Page) -> Option<Vec<u8>> {
         let Ok(Object::Stream(stream)) = doc.resolve(&r) else {
             continue;
         };
+        if *budget == 0 {
+            return None;
+        }
         let raw = doc.stream_data(&stream).ok()?;
-        out.extend_from_slice(&filter::decode(&stream.dict, raw).ok()?);
+        let decoded = filter::decode(&stream.dict, raw).ok()?;
+        *budget = budget.saturating_sub(decoded.len());
+        out.extend_from_slice(&decoded);
         out.push(b'\n');
     }
     Some(out)
@@ -261,9 +270,14 @@ fn skip_inline_image(data: &[u8], mut pos: usize) -> usize {
 }
 
 /// Where on `page` (user space) the first occurrence of `needle` is drawn: the origin of its
-/// first glyph, on the baseline.
-pub(crate) fn find_text(doc: &Document<'_>, page: &Page, needle: &[u8]) -> Option<(f64, f64)> {
-    let data = page_content(doc, page)?;
+/// first glyph, on the baseline. Decoding the page's content spends `budget`.
+pub(crate) fn find_text(
+    doc: &Document<'_>,
+    page: &Page,
+    needle: &[u8],
+    budget: &mut usize,
+) -> Option<(f64, f64)> {
+    let data = page_content(doc, page, budget)?;
     let fonts = page
         .resources
         .as_ref()

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::time::SystemTime;
 
-use crate::content::find_text;
+use crate::content::{find_text, SEARCH_BUDGET};
 use crate::date::pdf_date;
 use crate::document::{Document, Page};
 use crate::object::{text_string, write_name, write_string, Dict, ObjRef, Object};
@@ -612,8 +612,9 @@ fn locate(
             };
             let needle = needle.ok_or_else(not_found)?;
             let mut found = None;
+            let mut budget = SEARCH_BUDGET;
             doc.visit_pages(catalog, |p| {
-                if let Some(at) = find_text(doc, p, &needle) {
+                if let Some(at) = find_text(doc, p, &needle, &mut budget) {
                     found = Some((p.clone(), at));
                 }
                 Ok(found.is_some())

@@ -415,3 +415,33 @@ fn nothing_is_written_for_a_bad_request() {
         Err(Error::VisibleSignature(_))
     ));
 }
+
+#[test]
+fn hostile_page_content_is_not_found_never_a_panic() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    const ALPHABET: &[u8] = b"()<>[]{}/%\\ \n0123456789.-+BTETTjTJTdTmcmqQBIIDEI'\"SIGN_HERE";
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ALPHABET[(x % ALPHABET.len() as u64) as usize]
+            })
+            .collect()
+    };
+    let mut cases: Vec<Vec<u8>> = (0..200).map(|i| noise(50 + i * 7)).collect();
+    cases.push(b"[".repeat(10_000));
+    cases.push(b"BT /F1 1e999 Tf 1e999 0 0 1 0 0 Tm (SIGN_HERE) Tj ET".to_vec());
+    cases.push(b"BI /W 1 ID (SIGN_HERE) Tj".to_vec());
+    cases.push(b"q ".repeat(100_000));
+    for content in cases {
+        let original = placeholder_pdf(&content, "");
+        let v = VisibleSignature::new(Placement::Placeholder("SIGN_HERE".into()), 100.0, 40.0);
+        // Found somewhere sensible, or refused with the visible-signature error.
+        match prepare_signature(&original, &visible_options(v)) {
+            Ok(_) | Err(Error::VisibleSignature(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
