@@ -233,7 +233,7 @@ impl VisibleSignatureInfo {
                     ))
                 }
             },
-            // The client service's own template is not configurable yet: the system's.
+            // Filled in from the client service's template when the request runs.
             TemplateTypeDto::ServiceCustomization => None,
         };
         let image = match (self.image_type, image) {

@@ -703,6 +703,18 @@ async fn visible_signatures_at_each_placement_validate(pool: PgPool) {
         coordinate["imageType"] = json!("IMAGE_JPG");
         coordinate["imageValue"] = json!(B64.encode(jpeg));
     }
+    // The client service's own signature text, for SERVICE_CUSTOMIZATION (and for requests
+    // that name no template type).
+    sqlx::query(
+        "WITH t AS (INSERT INTO templates (client_service_id, kind, name, body)
+                    SELECT id, 'SIGNATURE_TEXT', 'house style', 'House style of ${signer}'
+                    FROM client_services WHERE alias = 'demo' RETURNING id, client_service_id)
+         UPDATE client_services cs SET signature_text_template_id = t.id FROM t
+         WHERE cs.id = t.client_service_id",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let request = json!({
         "externalReference": "ERP-VIS",
         "description": "Visible signatures",
@@ -739,6 +751,14 @@ async fn visible_signatures_at_each_placement_validate(pool: PgPool) {
         );
         // The template's ${signer}, the certificate's common name (wrapped to the area).
         assert!(update.contains("Sign'Stash"), "{}", d["name"]);
+        // ONE_OFF uses its own text; the others the client service's template.
+        let house_style = d["name"] != "coordinate.pdf";
+        assert_eq!(
+            update.contains("House style of"),
+            house_style,
+            "{}",
+            d["name"]
+        );
         let path = write(dir.path(), d["name"].as_str().unwrap(), &signed);
         for v in [
             validators::pyhanko(&path, &ca),

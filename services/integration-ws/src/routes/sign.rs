@@ -213,15 +213,51 @@ fn sign_error_of(e: &signstash_signing::Error) -> SignError {
     }
 }
 
+/// Visible signatures with `templateType` `SERVICE_CUSTOMIZATION` get the client service's
+/// signature text template (its chosen one, else one of its own in its language, else the
+/// system default); with none stored, the engine's default text.
+async fn service_signature_text(
+    app: &AppState,
+    cs: &ClientService,
+    request: &mut ValidSignRequest,
+) -> Result<(), ApiError> {
+    let wanted = |d: &crate::dto::ValidDocument| {
+        d.params
+            .visible
+            .as_ref()
+            .is_some_and(|v| v.template.is_none())
+    };
+    if !request.documents.iter().any(wanted) {
+        return Ok(());
+    }
+    let template = signstash_store::templates::effective(
+        &app.db,
+        cs.id,
+        signstash_domain::TemplateKind::SignatureText,
+        Some(cs.language),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    if let Some(template) = template {
+        for d in request.documents.iter_mut() {
+            if let Some(v) = d.params.visible.as_mut().filter(|v| v.template.is_none()) {
+                v.template = Some(template.body.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Prepare every document, create the operation, sign and store each document, finish.
 pub async fn execute(
     app: &AppState,
     auth: &Authorized,
     signer: Arc<dyn Signer>,
-    request: ValidSignRequest,
+    mut request: ValidSignRequest,
 ) -> Result<SignOperation, ApiError> {
     let cs = &auth.client_service;
     let _slot = app.admit(cs.id, cs.concurrency_limit)?;
+    service_signature_text(app, cs, &mut request).await?;
     if request.documents.iter().any(|d| d.apply_timestamp) && app.tsa.is_none() {
         return Err(ApiError::new(
             ErrorCode::MissingConfiguration,
