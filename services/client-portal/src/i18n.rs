@@ -1,0 +1,148 @@
+//! The portal's words in its two languages. One template per page serves both: it reads every
+//! text from a [`Texts`], so a missing translation is a compile error, not a blank.
+
+use signstash_domain::Language;
+
+/// Every text of the portal's pages in one language.
+pub struct Texts {
+    /// `<html lang>`.
+    pub lang: &'static str,
+    pub language_name: &'static str,
+    pub skip_to_content: &'static str,
+    pub documents_from: &'static str,
+    pub sent_on: &'static str,
+    pub documents_caption: &'static str,
+    pub col_document: &'static str,
+    pub col_type: &'static str,
+    pub col_size: &'static str,
+    pub col_signature: &'static str,
+    pub col_signed_at: &'static str,
+    pub col_actions: &'static str,
+    pub view: &'static str,
+    pub download: &'static str,
+    pub download_all: &'static str,
+    pub not_available: &'static str,
+    pub kind_pdf: &'static str,
+    pub kind_xml: &'static str,
+    pub kind_p7s: &'static str,
+    pub p7s_note: &'static str,
+    pub footer: &'static str,
+    pub back: &'static str,
+    pub xml_note: &'static str,
+    pub xml_too_large: &'static str,
+    pub error_title: &'static str,
+    pub error_text: &'static str,
+}
+
+pub const PT_PT: Texts = Texts {
+    lang: "pt-PT",
+    language_name: "Português",
+    skip_to_content: "Saltar para o conteúdo",
+    documents_from: "Documentos de",
+    sent_on: "Enviados em",
+    documents_caption: "Documentos assinados",
+    col_document: "Documento",
+    col_type: "Tipo",
+    col_size: "Tamanho",
+    col_signature: "Assinatura",
+    col_signed_at: "Assinado em",
+    col_actions: "Ações",
+    view: "Ver",
+    download: "Descarregar",
+    download_all: "Descarregar todos (zip)",
+    not_available: "Indisponível",
+    kind_pdf: "Documento PDF",
+    kind_xml: "Documento XML",
+    kind_p7s: "Assinatura destacada (.p7s)",
+    p7s_note: "A assinatura CAdES destacada acompanha o ficheiro original que recebeu do emissor.",
+    footer: "Documentos assinados digitalmente e guardados pelo Sign'Stash em nome de",
+    back: "Voltar aos documentos",
+    xml_note: "Texto do documento XML, apresentado tal como está (nunca interpretado).",
+    xml_too_large: "Este documento é demasiado grande para ser apresentado aqui; descarregue-o.",
+    error_title: "Serviço temporariamente indisponível",
+    error_text: "Não foi possível mostrar os documentos. Tente novamente dentro de alguns minutos.",
+};
+
+pub const EN: Texts = Texts {
+    lang: "en",
+    language_name: "English",
+    skip_to_content: "Skip to content",
+    documents_from: "Documents from",
+    sent_on: "Sent on",
+    documents_caption: "Signed documents",
+    col_document: "Document",
+    col_type: "Type",
+    col_size: "Size",
+    col_signature: "Signature",
+    col_signed_at: "Signed at",
+    col_actions: "Actions",
+    view: "View",
+    download: "Download",
+    download_all: "Download all (zip)",
+    not_available: "Not available",
+    kind_pdf: "PDF document",
+    kind_xml: "XML document",
+    kind_p7s: "Detached signature (.p7s)",
+    p7s_note:
+        "The detached CAdES signature goes with the original file you received from the issuer.",
+    footer: "Documents digitally signed and kept by Sign'Stash on behalf of",
+    back: "Back to the documents",
+    xml_note: "The XML document's text, shown as it is (never interpreted).",
+    xml_too_large: "This document is too large to be shown here; download it.",
+    error_title: "Service temporarily unavailable",
+    error_text: "The documents cannot be shown right now. Please try again in a few minutes.",
+};
+
+pub fn texts(language: Language) -> &'static Texts {
+    match language {
+        Language::PtPt => &PT_PT,
+        Language::En => &EN,
+    }
+}
+
+/// A size in bytes as people read it (`12,3 KB` in Portuguese, `12.3 KB` in English).
+pub fn human_size(bytes: i64, language: Language) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
+    if bytes < 1024 {
+        return format!("{bytes} {}", UNITS[0]);
+    }
+    #[allow(clippy::cast_precision_loss)] // sizes far below 2^52
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}");
+    let text = match language {
+        Language::PtPt => text.replace('.', ","),
+        Language::En => text,
+    };
+    format!("{text} {}", UNITS[unit])
+}
+
+/// A UTC time as `2026-11-24 14:03 UTC` (unambiguous in both languages).
+pub fn utc_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.format(&format).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_naturally_in_both_languages() {
+        assert_eq!(human_size(512, Language::En), "512 bytes");
+        assert_eq!(human_size(12_595, Language::En), "12.3 KB");
+        assert_eq!(human_size(12_595, Language::PtPt), "12,3 KB");
+        assert_eq!(human_size(5 * 1024 * 1024, Language::En), "5.0 MB");
+    }
+
+    #[test]
+    fn times_are_utc() {
+        let t = time::macros::datetime!(2026-11-24 15:03:59 +01:00);
+        assert_eq!(utc_time(t), "2026-11-24 14:03 UTC");
+    }
+}

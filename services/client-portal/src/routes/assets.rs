@@ -1,0 +1,34 @@
+//! The portal's own static files, compiled in: nothing is loaded from anywhere else.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::state::AppState;
+
+const CSS: &[u8] = include_bytes!("../../assets/portal.css");
+const LOGO: &[u8] = include_bytes!("../../assets/logo.svg");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/assets/portal.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/assets/logo.svg",
+            get(|| async { asset("image/svg+xml", LOGO) }),
+        )
+}
+
+fn asset(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            // The same for everyone and free of any document content: caches may keep it.
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        bytes,
+    )
+}

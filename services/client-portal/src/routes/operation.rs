@@ -1,0 +1,105 @@
+//! The operation page `/d/{token}`: who sent what, and each document with its signature.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use signstash_domain::SignatureType;
+use signstash_store::documents::Document;
+
+use crate::access::{is_available, Access, Client};
+use crate::error::PageError;
+use crate::i18n::{human_size, texts, utc_time, Texts};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/d/{token}", get(page))
+}
+
+/// One row of the documents table.
+pub struct DocumentRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub size: String,
+    pub signature: String,
+    pub signed_at: String,
+    pub available: bool,
+    pub viewable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "operation.html")]
+struct OperationPage<'a> {
+    t: &'static Texts,
+    issuer: &'a str,
+    description: Option<&'a str>,
+    created: String,
+    created_iso: String,
+    base: String,
+    documents: Vec<DocumentRow>,
+    any_available: bool,
+    has_p7s: bool,
+}
+
+async fn page(
+    State(app): State<AppState>,
+    client: Client,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let access = Access::open(&app, &token).await?;
+    let documents = access.documents(&app).await?;
+    access
+        .record(&app, &client, "portal.operation_viewed", None)
+        .await?;
+    app.metrics.access("link_opened");
+
+    let language = access.client_service.language;
+    let t = texts(language);
+    let rows: Vec<DocumentRow> = documents.iter().map(|d| row(d, t, language)).collect();
+    let page = OperationPage {
+        t,
+        issuer: &access.client_service.issuer.name,
+        description: Some(access.operation.description.trim()).filter(|s| !s.is_empty()),
+        created: utc_time(access.operation.created_at),
+        created_iso: access
+            .operation
+            .created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        base: format!("/d/{token}"),
+        any_available: rows.iter().any(|r| r.available),
+        has_p7s: documents
+            .iter()
+            .any(|d| d.signature_type == SignatureType::CAdES && is_available(d)),
+        documents: rows,
+    };
+    Ok(Html(page.render().map_err(PageError::internal)?).into_response())
+}
+
+fn row(d: &Document, t: &'static Texts, language: signstash_domain::Language) -> DocumentRow {
+    let level = d
+        .attributes
+        .get("SIGNATURE_ATTRIBUTE_LEVEL")
+        .and_then(|v| v.as_str())
+        .unwrap_or("B-B");
+    let available = is_available(d);
+    DocumentRow {
+        id: d.id.0,
+        name: crate::routes::documents::download_name(d),
+        kind: match d.signature_type {
+            SignatureType::PAdES => t.kind_pdf,
+            SignatureType::XAdES => t.kind_xml,
+            SignatureType::CAdES => t.kind_p7s,
+        },
+        size: human_size(
+            d.signed_content_length.unwrap_or(d.content_length),
+            language,
+        ),
+        signature: format!("{} {level}", d.signature_type.as_str()),
+        signed_at: d.signed_at.map(utc_time).unwrap_or_default(),
+        available,
+        viewable: available && d.signature_type != SignatureType::CAdES,
+    }
+}

@@ -1,0 +1,525 @@
+//! The receiver's path, end to end: a sign request with receivers → the e-mail received by a
+//! real SMTP server (aiosmtpd) → the link in it → the operation page → every download, whose
+//! bytes must equal the signed documents and pass the independent validators (pyHanko and
+//! pdfsig for PAdES, xmlsec1 and signxml for XAdES, `openssl cms` for CAdES). Then what a
+//! guesser, a stale link or hostile XML get.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Read as _;
+
+use common::{document, hrefs, html_text, sign_request, World};
+use serde_json::json;
+use signstash_test_support::corpus::{self, PdfKind};
+use signstash_test_support::validators;
+use sqlx::PgPool;
+
+fn ok(verdict: validators::Verdict, what: &str) {
+    if let Some(Err(report)) = verdict {
+        panic!("{what} refused the downloaded document:\n{report}");
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_receiver_follows_the_mailed_link_and_downloads_valid_signed_documents(pool: PgPool) {
+    let Some(world) = World::start(pool).await else {
+        return;
+    };
+    let pdf = corpus::pdf(PdfKind::Classic, 4096).unwrap();
+    let ubl = corpus::ubl_invoice(3);
+    let binary = corpus::binary(3000);
+    let request = sign_request(
+        "OP-1",
+        vec![
+            document(
+                "OP-1-PDF",
+                "fatura-1.pdf",
+                &pdf,
+                json!({"signatureType": "PAdES", "applyTimestamp": true}),
+            ),
+            document(
+                "OP-1-XML",
+                "fatura-1.xml",
+                ubl.as_bytes(),
+                json!({"signatureType": "XAdES", "applyTimestamp": true,
+                       "advancedSignatureInfo": {"signatureLocation": "ExtensionContent"}}),
+            ),
+            document(
+                "OP-1-BIN",
+                "anexo.bin",
+                &binary,
+                json!({"signatureType": "CAdES"}),
+            ),
+        ],
+        &["cliente@example.pt"],
+    );
+    let op = world.sign("demo", &request).await;
+    let id = op["id"].as_i64().unwrap();
+    let signed = world.signed_documents("demo", id).await;
+
+    let links = world.deliver(1).await;
+    let (to, link) = &links[0];
+    assert_eq!(to, "cliente@example.pt");
+
+    // The page.
+    let page = world.get(link).await;
+    assert_eq!(page.status(), 200);
+    let h = page.headers().clone();
+    assert_eq!(h["content-type"], "text/html; charset=utf-8");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h.contains_key("x-request-id"));
+    let html = page.text().await.unwrap();
+    for text in [
+        "Demo Issuer",
+        "Faturas de novembro",
+        "fatura-1.pdf",
+        "fatura-1.xml",
+        "anexo.bin.p7s",
+        "PAdES B-T",
+        "XAdES B-T",
+        "CAdES B-B",
+        "lang=\"pt-PT\"",
+    ] {
+        assert!(
+            html.contains(text),
+            "`{text}` missing from the page:\n{html}"
+        );
+    }
+    // Nothing comes from elsewhere.
+    for href in hrefs(&html) {
+        assert!(
+            href.starts_with('/') || href.starts_with('#'),
+            "{href} is not the portal's"
+        );
+    }
+    assert!(!html.to_lowercase().contains("<script"), "{html}");
+
+    // Every download link of the page gives the signed bytes, with the right headers.
+    let downloads: Vec<String> = hrefs(&html)
+        .into_iter()
+        .filter(|h| h.ends_with("/download"))
+        .collect();
+    assert_eq!(downloads.len(), 3, "{html}");
+    let work = tempfile::tempdir().unwrap();
+    let ca = world.pki.ca();
+    for (href, (name, expected)) in downloads.iter().zip(&signed) {
+        let r = world.get(href).await;
+        assert_eq!(r.status(), 200, "{href}");
+        let h = r.headers().clone();
+        let body = r.bytes().await.unwrap();
+        assert!(body.as_ref() == expected.as_slice(), "{name}: bytes differ");
+        assert_eq!(h["cache-control"], "no-store");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        let disposition = h["content-disposition"].to_str().unwrap();
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        let path = work.path().join(format!("downloaded-{name}"));
+        std::fs::write(&path, &body).unwrap();
+        match name.rsplit('.').next().unwrap() {
+            "pdf" => {
+                assert_eq!(h["content-type"], "application/pdf");
+                assert!(disposition.contains("filename=\"fatura-1.pdf\""));
+                ok(validators::pyhanko(&path, &ca), "pyHanko");
+                ok(validators::pdfsig(&path, &ca), "pdfsig");
+            }
+            "xml" => {
+                assert_eq!(h["content-type"], "application/xml");
+                ok(validators::xmlsec1(&path, &ca), "xmlsec1");
+                ok(validators::signxml(&path, &ca), "signxml");
+            }
+            _ => {
+                assert_eq!(h["content-type"], "application/pkcs7-signature");
+                assert!(disposition.contains("filename=\"anexo.bin.p7s\""));
+                let content = work.path().join("anexo.bin");
+                std::fs::write(&content, &binary).unwrap();
+                validators::openssl_cms(&path, Some(&content), &ca)
+                    .unwrap_or_else(|e| panic!("openssl cms refused the .p7s:\n{e}"));
+            }
+        }
+    }
+
+    // The zip holds the same bytes.
+    let zip_href = hrefs(&html)
+        .into_iter()
+        .find(|h| h.ends_with("/documents.zip"))
+        .unwrap();
+    let r = world.get(&zip_href).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"OP-1.zip\"; filename*=UTF-8''OP-1.zip"
+    );
+    let body = r.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).unwrap();
+    assert_eq!(archive.len(), 3);
+    for (i, (name, expected)) in signed.iter().enumerate() {
+        let mut entry = archive.by_index(i).unwrap();
+        let entry_name = if name.ends_with(".bin") {
+            format!("{name}.p7s")
+        } else {
+            name.clone()
+        };
+        assert_eq!(entry.name(), entry_name);
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        assert!(bytes == *expected, "{name} in the zip differs");
+    }
+
+    // View: the PDF inline (the browser's own viewer), the XML as escaped text in a page.
+    let views: Vec<String> = hrefs(&html)
+        .into_iter()
+        .filter(|h| h.contains("/documents/") && !h.ends_with("/download"))
+        .collect();
+    assert_eq!(
+        views.len(),
+        2,
+        "PDF and XML have a view, the .p7s not: {views:?}"
+    );
+    let r = world.get(&views[0]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline;"));
+    assert!(r.bytes().await.unwrap().as_ref() == signed[0].1.as_slice());
+    let r = world.get(&views[1]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    let xml_page = r.text().await.unwrap();
+    let shown = html_text(&xml_page);
+    assert!(shown.contains("\n<Invoice"), "{shown}");
+    assert!(shown.contains("<ds:SignatureValue"), "{shown}");
+
+    // Every access is in the audit log: what, which document, from where, when.
+    let rows: Vec<(String, String, String, Option<String>, serde_json::Value)> = sqlx::query_as(
+        "SELECT action, target_kind, target_id, remote_address, details FROM audit_log
+         WHERE action LIKE 'portal.%' ORDER BY id",
+    )
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "portal.operation_viewed",
+            "portal.document_downloaded",
+            "portal.document_downloaded",
+            "portal.document_downloaded",
+            "portal.documents_downloaded",
+            "portal.document_viewed",
+            "portal.document_viewed",
+        ]
+    );
+    for (_, kind, target, address, details) in &rows {
+        assert_eq!(address.as_deref(), Some("127.0.0.1"));
+        assert_eq!(details["receiverEmail"], "cliente@example.pt");
+        assert_eq!(details["actor"], "RECEIVER");
+        if kind == "operation" {
+            assert_eq!(target, &id.to_string());
+        }
+    }
+    let opened: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("SELECT first_opened_at FROM portal_links")
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert!(opened.is_some());
+
+    // Operations: health and metrics.
+    assert_eq!(world.get("/health/live").await.status(), 200);
+    assert_eq!(world.get("/health/ready").await.status(), 200);
+    let metrics = world.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("signstash_portal_accesses_total{kind=\"document_downloaded\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("route=\"/d/{token}\""),
+        "routes, never tokens: {metrics}"
+    );
+    assert!(!metrics.contains(link.rsplit('/').next().unwrap()));
+}
+
+/// The token of a portal link.
+fn token_of(link: &str) -> &str {
+    link.rsplit('/').next().unwrap()
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn every_link_that_opens_nothing_gets_the_same_page(pool: PgPool) {
+    let Some(world) = World::start(pool).await else {
+        return;
+    };
+    let pdf = corpus::pdf(PdfKind::Classic, 2048).unwrap();
+    let pdf_doc = |r: &str| document(r, "fatura.pdf", &pdf, json!({"signatureType": "PAdES"}));
+    world
+        .sign(
+            "demo",
+            &sign_request(
+                "OP-A",
+                vec![pdf_doc("OP-A-1")],
+                &[
+                    "valid@example.com",
+                    "expired@example.com",
+                    "revoked@example.com",
+                ],
+            ),
+        )
+        .await;
+    world
+        .sign(
+            "demo",
+            &sign_request("OP-B", vec![pdf_doc("OP-B-1")], &["b@example.com"]),
+        )
+        .await;
+    world
+        .sign(
+            "demo2",
+            &sign_request("OP-C", vec![pdf_doc("OP-C-1")], &["c@example.com"]),
+        )
+        .await;
+    let links: std::collections::HashMap<String, String> =
+        world.deliver(5).await.into_iter().collect();
+    let link = |to: &str| links[to].clone();
+    let set = |sql: &'static str, token: String| {
+        let pool = world.pool.clone();
+        async move {
+            use sha2::Digest as _;
+            let hash = sha2::Sha256::digest(token.as_bytes());
+            let n = sqlx::query(sql)
+                .bind(hash.as_slice())
+                .execute(&pool)
+                .await
+                .unwrap()
+                .rows_affected();
+            assert_eq!(n, 1);
+        }
+    };
+    set(
+        "UPDATE portal_links SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+        token_of(&link("expired@example.com")).to_string(),
+    )
+    .await;
+    set(
+        "UPDATE portal_links SET revoked_at = now() WHERE token_hash = $1",
+        token_of(&link("revoked@example.com")).to_string(),
+    )
+    .await;
+
+    // The valid link works, and its documents are reachable.
+    let valid = link("valid@example.com");
+    let html = world.get(&valid).await.text().await.unwrap();
+    let own_download = hrefs(&html)
+        .into_iter()
+        .find(|h| h.ends_with("/download"))
+        .unwrap();
+    assert_eq!(world.get(&own_download).await.status(), 200);
+
+    // Documents of the other operations, through their own links.
+    let doc_path = |html: &str| {
+        hrefs(html)
+            .into_iter()
+            .find(|h| h.ends_with("/download"))
+            .unwrap()
+    };
+    let html_b = world
+        .get(&link("b@example.com"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let html_c = world
+        .get(&link("c@example.com"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let doc_b = doc_path(&html_b);
+    let doc_c = doc_path(&html_c);
+    let doc_id = |path: &str| path.split('/').nth(4).unwrap().to_string();
+
+    let reference = world
+        .get("/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE")
+        .await;
+    assert_eq!(reference.status(), 404);
+    assert_eq!(reference.headers()["cache-control"], "no-store");
+    let reference = reference.text().await.unwrap();
+    assert!(reference.contains("Ligação inválida ou expirada"));
+    assert!(reference.contains("Invalid or expired link"));
+
+    let valid_token = token_of(&valid).to_string();
+    let mut flipped = valid_token.clone().into_bytes();
+    flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let attempts = [
+        // Guessed: well formed, never issued (one character off a real one).
+        format!("/d/{flipped}"),
+        // Malformed.
+        "/d/not-a-token".to_string(),
+        format!("/d/{valid_token}x"),
+        format!("/d/{}", &valid_token[..42]),
+        "/d/".to_string(),
+        // Expired and revoked.
+        link("expired@example.com"),
+        link("revoked@example.com"),
+        format!("{}/download", link("expired@example.com")),
+        // A real link with a document of another operation of the same tenant, of another
+        // tenant, a missing one and a non-number.
+        format!("/d/{valid_token}/documents/{}/download", doc_id(&doc_b)),
+        format!("/d/{valid_token}/documents/{}/download", doc_id(&doc_c)),
+        format!("/d/{valid_token}/documents/{}", doc_id(&doc_c)),
+        format!("/d/{valid_token}/documents/999999/download"),
+        format!("/d/{valid_token}/documents/x/download"),
+        // Another link's document path under an expired token.
+        format!(
+            "/d/{}/documents/{}/download",
+            token_of(&link("expired@example.com")),
+            doc_id(&own_download)
+        ),
+        format!(
+            "/d/{}/documents.zip",
+            token_of(&link("revoked@example.com"))
+        ),
+        "/nothing-here".to_string(),
+    ];
+    for path in &attempts {
+        let r = world.get(path).await;
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert_eq!(r.text().await.unwrap(), reference, "{path}");
+    }
+
+    // None of that left a trace in the audit log beyond the real accesses.
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'portal.%'")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 4, "valid page + download, B's page, C's page");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_resend_gives_a_fresh_link_to_the_same_documents(pool: PgPool) {
+    let Some(world) = World::start(pool).await else {
+        return;
+    };
+    let pdf = corpus::pdf(PdfKind::Classic, 2048).unwrap();
+    let op = world
+        .sign(
+            "demo",
+            &sign_request(
+                "OP-R",
+                vec![document(
+                    "OP-R-1",
+                    "f.pdf",
+                    &pdf,
+                    json!({"signatureType": "PAdES"}),
+                )],
+                &["r@example.com"],
+            ),
+        )
+        .await;
+    let first = world.deliver(1).await;
+    let token = world.token("demo").await;
+    let r = world
+        .http
+        .post(format!(
+            "{}/api/v0/delivery/mail/resend/{}/false",
+            world.api,
+            op["id"].as_i64().unwrap()
+        ))
+        .bearer_auth(&token)
+        .json(&json!(["r@example.com"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let second = world.deliver(1).await;
+    assert_ne!(first[0].1, second[0].1, "a fresh token");
+    for (_, link) in first.iter().chain(&second) {
+        let html = world.get(link).await.text().await.unwrap();
+        assert!(html.contains("f.pdf"), "{html}");
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn xml_with_script_is_shown_as_inert_text(pool: PgPool) {
+    let Some(world) = World::start(pool).await else {
+        return;
+    };
+    let hostile = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:example:invoice" xmlns:h="http://www.w3.org/1999/xhtml">
+  <Note>&lt;script&gt;alert("text")&lt;/script&gt;</Note>
+  <h:script>alert("element")</h:script>
+  <script src="https://evil.example/x.js"/>
+  <img src="x" onerror="alert('attribute')"/>
+  <Data><![CDATA[<script>alert("cdata")</script>]]></Data>
+</Invoice>
+"#;
+    world
+        .sign(
+            "demo",
+            &sign_request(
+                "OP-X",
+                vec![document(
+                    "OP-X-1",
+                    "hostile.xml",
+                    hostile.as_bytes(),
+                    json!({"signatureType": "XAdES"}),
+                )],
+                &["x@example.com"],
+            ),
+        )
+        .await;
+    let link = world.deliver(1).await.remove(0).1;
+    let html = world.get(&link).await.text().await.unwrap();
+    let view = hrefs(&html)
+        .into_iter()
+        .find(|h| h.contains("/documents/") && !h.ends_with("/download"))
+        .unwrap();
+    let r = world.get(&view).await;
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let page = r.text().await.unwrap();
+    // Outside the document text, the page has no script at all; inside, no markup at all.
+    assert!(!page.to_lowercase().contains("<script"), "{page}");
+    let start = page.find("<pre").unwrap();
+    let start = start + page[start..].find("<code>").unwrap() + "<code>".len();
+    let end = page.find("</code></pre>").unwrap();
+    let shown = &page[start..end];
+    assert!(
+        !shown.contains('<') && !shown.contains('>'),
+        "markup got through:\n{shown}"
+    );
+    // What the receiver reads is the document's own text, indented.
+    let text = html_text(shown);
+    for line in [
+        "  <Note>&lt;script&gt;alert(\"text\")&lt;/script&gt;</Note>",
+        "  <h:script>alert(\"element\")</h:script>",
+        "  <script src=\"https://evil.example/x.js\"/>",
+        "  <img src=\"x\" onerror=\"alert('attribute')\"/>",
+        "  <Data>&lt;script&gt;alert(\"cdata\")&lt;/script&gt;</Data>",
+    ] {
+        assert!(text.contains(line), "`{line}` not shown:\n{text}");
+    }
+}
