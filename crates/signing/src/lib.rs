@@ -32,6 +32,7 @@ mod xades;
 
 pub mod devpki;
 pub mod tsp;
+pub mod verify;
 pub mod visible;
 
 use bytes::Bytes;

@@ -5,6 +5,7 @@
 //! - [`access`]: from a token to its operation (only hashes are stored; every bad link is
 //!   the same "invalid or expired link" page), and the audit record of every access;
 //! - [`routes`]: the operation page, document view / download / zip, the static assets;
+//! - [`signatures`]: each document's signature as our own verifier sees it now;
 //! - [`security`]: the headers of every response (CSP, `nosniff`, no framing, no referrer,
 //!   `no-store`);
 //! - `/health/live`, `/health/ready`, `/metrics` as in integration-ws.
@@ -19,6 +20,7 @@ pub mod i18n;
 pub mod metrics;
 pub mod routes;
 pub mod security;
+pub mod signatures;
 pub mod state;
 pub mod xml_view;
 

@@ -93,6 +93,19 @@ async fn a_receiver_follows_the_mailed_link_and_downloads_valid_signed_documents
             "`{text}` missing from the page:\n{html}"
         );
     }
+    // Each signature as our verifier sees it: intact, with its signer and timestamp.
+    assert_eq!(html.matches("class=\"status-intact\"").count(), 3, "{html}");
+    let text = html_text(&html);
+    assert_eq!(
+        text.matches("CN=Sign'Stash Development Signer").count(),
+        3,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("por CN=Sign'Stash Development TSA").count(),
+        2,
+        "PDF and XML are B-T: {text}"
+    );
     // Nothing comes from elsewhere.
     for href in hrefs(&html) {
         assert!(
@@ -522,4 +535,85 @@ async fn xml_with_script_is_shown_as_inert_text(pool: PgPool) {
     ] {
         assert!(text.contains(line), "`{line}` not shown:\n{text}");
     }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_document_changed_in_storage_shows_as_modified(pool: PgPool) {
+    let Some(world) = World::start(pool).await else {
+        return;
+    };
+    let pdf = corpus::pdf(PdfKind::Classic, 2048).unwrap();
+    let ubl = corpus::ubl_invoice(2);
+    world
+        .sign(
+            "demo",
+            &sign_request(
+                "OP-M",
+                vec![
+                    document("OP-M-1", "a.pdf", &pdf, json!({"signatureType": "PAdES"})),
+                    document(
+                        "OP-M-2",
+                        "b.xml",
+                        ubl.as_bytes(),
+                        json!({"signatureType": "XAdES"}),
+                    ),
+                ],
+                &["m@example.com"],
+            ),
+        )
+        .await;
+    let link = world.deliver(1).await.remove(0).1;
+    let html = world.get(&link).await.text().await.unwrap();
+    assert_eq!(html.matches("class=\"status-intact\"").count(), 2, "{html}");
+
+    // Someone with access to the store swaps the XML for an edited copy, properly encrypted.
+    let store = signstash_store::DocumentStore::new(
+        &signstash_store::DocumentStoreBackend::Local {
+            root: world.dir.path().join("documents"),
+        },
+        signstash_store::MasterKey::from_base64(&secrecy::SecretString::from(
+            common::MASTER_KEY.to_string(),
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let (id, key, wrapped): (i64, String, Vec<u8>) =
+        sqlx::query_as("SELECT id, storage_key, wrapped_key FROM documents WHERE name = 'b.xml'")
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    let original = store
+        .get(&signstash_store::StoredDocument {
+            storage_key: key,
+            wrapped_key: wrapped,
+            content_length: 0,
+        })
+        .await
+        .unwrap();
+    let edited = String::from_utf8(original.to_vec())
+        .unwrap()
+        .replacen("<cbc:ID>", "<cbc:ID>9", 1);
+    let stored = store.put(bytes::Bytes::from(edited)).await.unwrap();
+    sqlx::query(
+        "UPDATE documents SET storage_key = $2, wrapped_key = $3, signed_content_length = $4
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&stored.storage_key)
+    .bind(&stored.wrapped_key)
+    .bind(i64::try_from(stored.content_length).unwrap())
+    .execute(&world.pool)
+    .await
+    .unwrap();
+
+    let html = world.get(&link).await.text().await.unwrap();
+    assert_eq!(html.matches("class=\"status-intact\"").count(), 1, "{html}");
+    assert_eq!(
+        html.matches("class=\"status-modified\"").count(),
+        1,
+        "{html}"
+    );
+    let row = &html[html.find("b.xml").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("Modificado"), "{row}");
 }

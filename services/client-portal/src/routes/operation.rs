@@ -6,11 +6,13 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use signstash_domain::SignatureType;
+use signstash_signing::verify::{Integrity, Verification};
 use signstash_store::documents::Document;
 
 use crate::access::{is_available, Access, Client};
 use crate::error::PageError;
 use crate::i18n::{human_size, texts, utc_time, Texts};
+use crate::signatures;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -24,7 +26,12 @@ pub struct DocumentRow {
     pub kind: &'static str,
     pub size: String,
     pub signature: String,
+    pub signer: String,
     pub signed_at: String,
+    /// `(time, authority)` of the signature timestamp.
+    pub timestamp: Option<(String, String)>,
+    /// `(css class suffix, text)`; `None` when the document is not available.
+    pub validity: Option<(&'static str, &'static str)>,
     pub available: bool,
     pub viewable: bool,
 }
@@ -57,7 +64,16 @@ async fn page(
 
     let language = access.client_service.language;
     let t = texts(language);
-    let rows: Vec<DocumentRow> = documents.iter().map(|d| row(d, t, language)).collect();
+    let trusted = signatures::trusted(&app, &access).await?;
+    let mut rows = Vec::with_capacity(documents.len());
+    for d in &documents {
+        let verification = if is_available(d) {
+            Some(signatures::check(&app, d, &trusted).await?)
+        } else {
+            None
+        };
+        rows.push(row(d, verification.as_ref(), t, language));
+    }
     let page = OperationPage {
         t,
         issuer: &access.client_service.issuer.name,
@@ -78,7 +94,12 @@ async fn page(
     Ok(Html(page.render().map_err(PageError::internal)?).into_response())
 }
 
-fn row(d: &Document, t: &'static Texts, language: signstash_domain::Language) -> DocumentRow {
+fn row(
+    d: &Document,
+    v: Option<&Verification>,
+    t: &'static Texts,
+    language: signstash_domain::Language,
+) -> DocumentRow {
     let level = d
         .attributes
         .get("SIGNATURE_ATTRIBUTE_LEVEL")
@@ -98,7 +119,22 @@ fn row(d: &Document, t: &'static Texts, language: signstash_domain::Language) ->
             language,
         ),
         signature: format!("{} {level}", d.signature_type.as_str()),
-        signed_at: d.signed_at.map(utc_time).unwrap_or_default(),
+        signer: v.and_then(|v| v.signer.clone()).unwrap_or_default(),
+        // The time the signature claims; the service's own record when it claims none
+        // (CAdES carries no signing-time attribute).
+        signed_at: v
+            .and_then(|v| v.signing_time)
+            .or(d.signed_at)
+            .map(utc_time)
+            .unwrap_or_default(),
+        timestamp: v
+            .and_then(|v| v.timestamp.as_ref())
+            .map(|ts| (utc_time(ts.time), ts.authority.clone().unwrap_or_default())),
+        validity: v.map(|v| match v.integrity {
+            Integrity::Intact => ("intact", t.intact),
+            Integrity::Modified => ("modified", t.modified),
+            Integrity::Unverifiable => ("unverifiable", t.unverifiable),
+        }),
         available,
         viewable: available && d.signature_type != SignatureType::CAdES,
     }
