@@ -8,6 +8,9 @@ pub struct Texts {
     /// `<html lang>`.
     pub lang: &'static str,
     pub language_name: &'static str,
+    /// `pt_PT` / `en`: the value of `?lang=`.
+    pub code: &'static str,
+    pub language_label: &'static str,
     pub skip_to_content: &'static str,
     pub documents_from: &'static str,
     pub sent_on: &'static str,
@@ -43,6 +46,8 @@ pub struct Texts {
 pub const PT_PT: Texts = Texts {
     lang: "pt-PT",
     language_name: "Português",
+    code: "pt_PT",
+    language_label: "Idioma",
     skip_to_content: "Saltar para o conteúdo",
     documents_from: "Documentos de",
     sent_on: "Enviados em",
@@ -78,6 +83,8 @@ pub const PT_PT: Texts = Texts {
 pub const EN: Texts = Texts {
     lang: "en",
     language_name: "English",
+    code: "en",
+    language_label: "Language",
     skip_to_content: "Skip to content",
     documents_from: "Documents from",
     sent_on: "Sent on",
@@ -110,6 +117,48 @@ pub const EN: Texts = Texts {
     error_title: "Service temporarily unavailable",
     error_text: "The documents cannot be shown right now. Please try again in a few minutes.",
 };
+
+/// The portal's languages, in the order the switch shows them.
+pub const LANGUAGES: [Language; 2] = [Language::PtPt, Language::En];
+
+/// The cookie that keeps a receiver's choice of language (no secret in it).
+pub const LANGUAGE_COOKIE: &str = "signstash_portal_lang";
+
+/// A language as `?lang=` or the cookie spell it (`pt_PT`, `pt`, `en`).
+pub fn parse_language(text: &str) -> Option<Language> {
+    match text {
+        "pt_PT" | "pt-PT" | "pt" => Some(Language::PtPt),
+        "en" => Some(Language::En),
+        _ => None,
+    }
+}
+
+/// The language of a page: `?lang=` (which the receiver just chose), else the cookie of an
+/// earlier choice, else the client service's. Also whether the choice must be remembered.
+pub fn choose(query: Option<&str>, cookies: Option<&str>, default: Language) -> (Language, bool) {
+    let asked = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|pair| pair.strip_prefix("lang="))
+        .find_map(parse_language);
+    if let Some(language) = asked {
+        return (language, true);
+    }
+    let remembered = cookies
+        .into_iter()
+        .flat_map(|c| c.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(LANGUAGE_COOKIE)?.strip_prefix('='))
+        .find_map(parse_language);
+    (remembered.unwrap_or(default), false)
+}
+
+/// The `Set-Cookie` value that remembers `language` for a year.
+pub fn language_cookie(language: Language) -> String {
+    format!(
+        "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+        language.as_str()
+    )
+}
 
 pub fn texts(language: Language) -> &'static Texts {
     match language {
@@ -156,6 +205,26 @@ mod tests {
         assert_eq!(human_size(12_595, Language::En), "12.3 KB");
         assert_eq!(human_size(12_595, Language::PtPt), "12,3 KB");
         assert_eq!(human_size(5 * 1024 * 1024, Language::En), "5.0 MB");
+    }
+
+    #[test]
+    fn the_query_wins_over_the_cookie_which_wins_over_the_default() {
+        let pt = Language::PtPt;
+        let en = Language::En;
+        assert_eq!(choose(None, None, pt), (pt, false));
+        assert_eq!(choose(Some("lang=en"), None, pt), (en, true));
+        assert_eq!(
+            choose(Some("x=1&lang=pt_PT"), Some("signstash_portal_lang=en"), en),
+            (pt, true)
+        );
+        assert_eq!(
+            choose(None, Some("a=b; signstash_portal_lang=en"), pt),
+            (en, false)
+        );
+        assert_eq!(
+            choose(Some("lang=fr"), Some("signstash_portal_lang=xx"), en),
+            (en, false)
+        );
     }
 
     #[test]

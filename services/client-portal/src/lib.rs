@@ -4,6 +4,7 @@
 //!
 //! - [`access`]: from a token to its operation (only hashes are stored; every bad link is
 //!   the same "invalid or expired link" page), and the audit record of every access;
+//! - [`page`]: the frame of every page: language (switchable), the client service's brand;
 //! - [`routes`]: the operation page, document view / download / zip, the static assets;
 //! - [`signatures`]: each document's signature as our own verifier sees it now;
 //! - [`security`]: the headers of every response (CSP, `nosniff`, no framing, no referrer,
@@ -18,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod i18n;
 pub mod metrics;
+pub mod page;
 pub mod routes;
 pub mod security;
 pub mod signatures;

@@ -109,7 +109,7 @@ async fn a_receiver_follows_the_mailed_link_and_downloads_valid_signed_documents
     // Nothing comes from elsewhere.
     for href in hrefs(&html) {
         assert!(
-            href.starts_with('/') || href.starts_with('#'),
+            href.starts_with('/') || href.starts_with('#') || href.starts_with('?'),
             "{href} is not the portal's"
         );
     }
@@ -616,4 +616,148 @@ async fn a_document_changed_in_storage_shows_as_modified(pool: PgPool) {
     let row = &html[html.find("b.xml").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.contains("Modificado"), "{row}");
+}
+
+/// A 1×1 PNG.
+const LOGO: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xa8, 0x92, 0x8f, 0x01,
+    0x00, 0x02, 0x0c, 0x00, 0xf6, 0xf1, 0x31, 0x71, 0xe5, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_switches(
+    pool: PgPool,
+) {
+    let Some(world) = World::start(pool).await else {
+        return;
+    };
+    // `demo` has its own portal template; `demo2` keeps the default look, in English.
+    let demo: i64 = sqlx::query_scalar("SELECT id FROM client_services WHERE alias = 'demo'")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let css = ":root { --brand: #7a1f5c; } /* Demo Issuer */";
+    signstash_store::templates::insert(
+        &world.pool,
+        &signstash_store::templates::NewTemplate {
+            client_service_id: Some(signstash_domain::ClientServiceId(demo)),
+            kind: signstash_domain::TemplateKind::Portal,
+            language: None,
+            name: "Demo brand".into(),
+            subject: None,
+            body: css.into(),
+            logo: Some(LOGO.to_vec()),
+            logo_content_type: Some("image/png".into()),
+        },
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE client_services SET language = 'en' WHERE alias = 'demo2'")
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    let pdf = corpus::pdf(PdfKind::Classic, 2048).unwrap();
+    let doc = |r: &str| document(r, "f.pdf", &pdf, json!({"signatureType": "PAdES"}));
+    world
+        .sign(
+            "demo",
+            &sign_request("OP-1", vec![doc("OP-1-1")], &["a@example.com"]),
+        )
+        .await;
+    world
+        .sign(
+            "demo2",
+            &sign_request("OP-2", vec![doc("OP-2-1")], &["b@example.com"]),
+        )
+        .await;
+    let links: std::collections::HashMap<String, String> =
+        world.deliver(2).await.into_iter().collect();
+    let (branded, plain) = (&links["a@example.com"], &links["b@example.com"]);
+    let path = |link: &str| link[world.portal.len()..].to_string();
+
+    // The branded page: the client service's stylesheet after the default, its logo.
+    let html = world.get(branded).await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"pt-PT\">"), "{html}");
+    let default_css = html.find("href=\"/assets/portal.css\"").unwrap();
+    let brand_css = html
+        .find(&format!("href=\"{}/brand.css\"", path(branded)))
+        .unwrap();
+    assert!(default_css < brand_css, "the brand goes over the default");
+    assert!(
+        html.contains(&format!(
+            "src=\"{}/brand-logo\" alt=\"Demo Issuer\"",
+            path(branded)
+        )),
+        "{html}"
+    );
+    let r = world.get(&format!("{branded}/brand.css")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(r.headers()["cache-control"], "private, max-age=300");
+    assert_eq!(r.text().await.unwrap(), css);
+    let r = world.get(&format!("{branded}/brand-logo")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.bytes().await.unwrap().as_ref() == LOGO);
+
+    // The plain page: the default look, in the client service's English.
+    let html = world.get(plain).await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    assert!(html.contains("Documents from Other Issuer"), "{html}");
+    assert!(html.contains("src=\"/assets/logo.svg\""), "{html}");
+    assert!(!html.contains("brand.css"), "{html}");
+    assert_eq!(world.get(&format!("{plain}/brand.css")).await.status(), 404);
+    assert_eq!(
+        world.get(&format!("{plain}/brand-logo")).await.status(),
+        404
+    );
+    // No brand without a link that opens something.
+    let guessed = "/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE";
+    assert_eq!(
+        world.get(&format!("{guessed}/brand.css")).await.status(),
+        404
+    );
+
+    // The switch: a link per language; choosing one answers in it and remembers it.
+    let switch = hrefs(&html)
+        .into_iter()
+        .find(|h| h == "?lang=pt_PT")
+        .expect("a link to Portuguese");
+    let r = world.get(&format!("{plain}{switch}")).await;
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("signstash_portal_lang=pt_PT;") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html lang=\"pt-PT\">"), "{html}");
+    assert!(html.contains("Documentos de Other Issuer"), "{html}");
+    assert!(html.contains("href=\"?lang=en\""), "{html}");
+    let pair = cookie.split(';').next().unwrap();
+    let again = world
+        .http
+        .get(plain)
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
+    assert!(again.headers().get("set-cookie").is_none());
+    let html = again.text().await.unwrap();
+    assert!(
+        html.contains("Documentos de Other Issuer"),
+        "remembered: {html}"
+    );
+    // The XML and other pages follow the same choice; an unknown language changes nothing.
+    let html = world
+        .get(&format!("{plain}?lang=xx"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Documents from Other Issuer"), "{html}");
 }

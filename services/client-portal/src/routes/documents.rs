@@ -8,9 +8,9 @@
 use std::io::Write as _;
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
@@ -19,7 +19,8 @@ use signstash_store::documents::Document;
 
 use crate::access::{is_available, Access, Client};
 use crate::error::PageError;
-use crate::i18n::{texts, Texts};
+use crate::i18n::Texts;
+use crate::page::Chrome;
 use crate::state::{App, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "xml.html")]
 struct XmlPage<'a> {
+    c: Chrome,
     t: &'static Texts,
     issuer: &'a str,
     base: String,
@@ -67,6 +69,8 @@ async fn view(
     State(app): State<AppState>,
     client: Client,
     Path((token, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let access = Access::open(&app, &token).await?;
     let doc = access.document(&app, &id).await?;
@@ -98,15 +102,19 @@ async fn view(
     } else {
         None
     };
+    let base = format!("/d/{token}");
+    let chrome = Chrome::new(&app, &access, &base, query.as_deref(), &headers).await?;
     let page = XmlPage {
-        t: texts(access.client_service.language),
+        t: chrome.t,
+        c: chrome,
         issuer: &access.client_service.issuer.name,
-        base: format!("/d/{token}"),
+        base,
         id: doc.id.0,
         name: &name,
         pretty,
     };
-    Ok(Html(page.render().map_err(PageError::internal)?).into_response())
+    let html = page.render().map_err(PageError::internal)?;
+    Ok(page.c.respond(html))
 }
 
 async fn download(

@@ -1,6 +1,7 @@
 //! The portal's routes, one module per feature, merged here.
 
 pub mod assets;
+pub mod brand;
 pub mod documents;
 pub mod operation;
 
@@ -13,4 +14,5 @@ pub fn router() -> Router<AppState> {
         .merge(operation::router())
         .merge(documents::router())
         .merge(assets::router())
+        .merge(brand::router())
 }

@@ -1,8 +1,9 @@
 //! The operation page `/d/{token}`: who sent what, and each document with its signature.
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use signstash_domain::SignatureType;
@@ -11,7 +12,8 @@ use signstash_store::documents::Document;
 
 use crate::access::{is_available, Access, Client};
 use crate::error::PageError;
-use crate::i18n::{human_size, texts, utc_time, Texts};
+use crate::i18n::{human_size, utc_time, Texts};
+use crate::page::Chrome;
 use crate::signatures;
 use crate::state::AppState;
 
@@ -39,6 +41,7 @@ pub struct DocumentRow {
 #[derive(Template)]
 #[template(path = "operation.html")]
 struct OperationPage<'a> {
+    c: Chrome,
     t: &'static Texts,
     issuer: &'a str,
     description: Option<&'a str>,
@@ -54,6 +57,8 @@ async fn page(
     State(app): State<AppState>,
     client: Client,
     Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let access = Access::open(&app, &token).await?;
     let documents = access.documents(&app).await?;
@@ -62,8 +67,9 @@ async fn page(
         .await?;
     app.metrics.access("link_opened");
 
-    let language = access.client_service.language;
-    let t = texts(language);
+    let base = format!("/d/{token}");
+    let chrome = Chrome::new(&app, &access, &base, query.as_deref(), &headers).await?;
+    let (language, t) = (chrome.language, chrome.t);
     let trusted = signatures::trusted(&app, &access).await?;
     let mut rows = Vec::with_capacity(documents.len());
     for d in &documents {
@@ -75,6 +81,7 @@ async fn page(
         rows.push(row(d, verification.as_ref(), t, language));
     }
     let page = OperationPage {
+        c: chrome,
         t,
         issuer: &access.client_service.issuer.name,
         description: Some(access.operation.description.trim()).filter(|s| !s.is_empty()),
@@ -84,14 +91,15 @@ async fn page(
             .created_at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
-        base: format!("/d/{token}"),
+        base,
         any_available: rows.iter().any(|r| r.available),
         has_p7s: documents
             .iter()
             .any(|d| d.signature_type == SignatureType::CAdES && is_available(d)),
         documents: rows,
     };
-    Ok(Html(page.render().map_err(PageError::internal)?).into_response())
+    let html = page.render().map_err(PageError::internal)?;
+    Ok(page.c.respond(html))
 }
 
 fn row(
