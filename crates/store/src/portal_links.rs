@@ -79,3 +79,187 @@ pub async fn open(
     .fetch_optional(db)
     .await?)
 }
+
+/// A link as the client portal opens it: valid, with what its client service asks of
+/// receivers and the state of its access code.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PortalAccess {
+    /// The link (its `expires_at` is the effective one: the earlier of its own and the client
+    /// service's validity counted from its creation).
+    #[sqlx(flatten)]
+    pub link: PortalLink,
+    /// The client service wants an access code before the documents show.
+    pub access_code_required: bool,
+    /// The current code (argon2 PHC string), if one was sent and not used up.
+    pub access_code_hash: Option<String>,
+    /// When the current code was sent.
+    pub access_code_sent_at: Option<OffsetDateTime>,
+    /// Wrong codes given since it was sent.
+    pub access_code_failures: i32,
+}
+
+/// The link with that token hash if it is valid: not revoked, before its `expires_at` and
+/// within its client service's `portal_link_validity_days`; records the first opening.
+pub async fn open_for_portal(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8; 32],
+) -> Result<Option<PortalAccess>, StoreError> {
+    Ok(sqlx::query_as(
+        "UPDATE portal_links pl SET first_opened_at = coalesce(pl.first_opened_at, now())
+         FROM client_services cs
+         WHERE pl.token_hash = $1 AND cs.id = pl.client_service_id AND pl.revoked_at IS NULL
+           AND pl.expires_at > now()
+           AND pl.created_at + make_interval(days => cs.portal_link_validity_days) > now()
+         RETURNING pl.id, pl.operation_id, pl.client_service_id, pl.delivery_id,
+                   pl.receiver_email,
+                   least(pl.expires_at,
+                         pl.created_at + make_interval(days => cs.portal_link_validity_days))
+                       AS expires_at,
+                   pl.first_opened_at, cs.portal_access_code AS access_code_required,
+                   pl.access_code_hash, pl.access_code_sent_at, pl.access_code_failures",
+    )
+    .bind(token_hash.as_slice())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Revokes a link of that client service (it then opens nothing). `NotFound` when there is
+/// no such link in that tenant.
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    client_service_id: ClientServiceId,
+    id: PortalLinkId,
+) -> Result<(), StoreError> {
+    crate::error::one_row(
+        sqlx::query(
+            "UPDATE portal_links SET revoked_at = coalesce(revoked_at, now())
+             WHERE id = $1 AND client_service_id = $2",
+        )
+        .bind(id)
+        .bind(client_service_id)
+        .execute(db)
+        .await?,
+    )
+}
+
+/// Replaces the link's access code (a new one was just sent); its failures start again.
+pub async fn set_access_code(
+    db: impl PgExecutor<'_>,
+    id: PortalLinkId,
+    code_hash: &str,
+) -> Result<(), StoreError> {
+    crate::error::one_row(
+        sqlx::query(
+            "UPDATE portal_links SET access_code_hash = $2, access_code_sent_at = now(),
+                    access_code_failures = 0
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(code_hash)
+        .execute(db)
+        .await?,
+    )
+}
+
+/// Counts one wrong code; returns the failures so far.
+pub async fn access_code_failed(
+    db: impl PgExecutor<'_>,
+    id: PortalLinkId,
+) -> Result<i32, StoreError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE portal_links SET access_code_failures = access_code_failures + 1
+         WHERE id = $1 RETURNING access_code_failures",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Uses up the link's access code (after it was given right).
+pub async fn clear_access_code(
+    db: impl PgExecutor<'_>,
+    id: PortalLinkId,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE portal_links SET access_code_hash = NULL WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a receiver session for a link (the cookie token's SHA-256).
+pub async fn create_session(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8; 32],
+    link: PortalLinkId,
+    expires_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO portal_sessions (token_hash, portal_link_id, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash.as_slice())
+    .bind(link)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether the session with that token hash is current and belongs to `link`.
+pub async fn session_is_valid(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8; 32],
+    link: PortalLinkId,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM portal_sessions
+                        WHERE token_hash = $1 AND portal_link_id = $2 AND expires_at > now())",
+    )
+    .bind(token_hash.as_slice())
+    .bind(link)
+    .fetch_one(db)
+    .await?)
+}
+
+/// The failures counted for `scope` in its current window of `window` (0 when the window
+/// is over).
+pub async fn rate_limit_failures(
+    db: impl PgExecutor<'_>,
+    scope: &str,
+    window: time::Duration,
+) -> Result<i32, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce((SELECT failures FROM portal_rate_limits
+                          WHERE scope = $1 AND window_start > now() - $2::interval), 0)",
+    )
+    .bind(scope)
+    .bind(window)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Counts one failure for `scope`, in a new window when the last one is over; returns the
+/// failures of the current window. Windows over for a day are swept now and then.
+pub async fn rate_limit_record_failure(
+    db: impl PgExecutor<'_>,
+    scope: &str,
+    window: time::Duration,
+) -> Result<i32, StoreError> {
+    Ok(sqlx::query_scalar(
+        "WITH swept AS (
+             DELETE FROM portal_rate_limits
+             WHERE random() < 0.01 AND window_start < now() - interval '1 day' AND scope <> $1
+         )
+         INSERT INTO portal_rate_limits AS r (scope, window_start, failures)
+         VALUES ($1, now(), 1)
+         ON CONFLICT (scope) DO UPDATE SET
+             failures = CASE WHEN r.window_start > now() - $2::interval THEN r.failures + 1 ELSE 1 END,
+             window_start = CASE WHEN r.window_start > now() - $2::interval THEN r.window_start
+                                 ELSE now() END
+         RETURNING failures",
+    )
+    .bind(scope)
+    .bind(window)
+    .fetch_one(db)
+    .await?)
+}

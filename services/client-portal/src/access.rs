@@ -30,6 +30,25 @@ pub struct Client {
     pub user_agent: Option<String>,
     /// `X-Request-Id` (set by the service when the request had none).
     pub request_id: Option<String>,
+    /// The receiver-session cookie (after an access code), if the browser sent one.
+    pub session: Option<String>,
+}
+
+/// The cookie of a receiver session, scoped to one link's path.
+pub const SESSION_COOKIE: &str = "signstash_portal_session";
+
+impl Client {
+    /// What rate limits count per: the address, or its /64 for IPv6 (one host has many).
+    pub fn scope(&self) -> String {
+        match self.address.as_deref().map(str::parse::<std::net::IpAddr>) {
+            Some(Ok(std::net::IpAddr::V6(v6))) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(Ok(ip)) => ip.to_string(),
+            _ => "unknown".into(),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Client {
@@ -56,10 +75,20 @@ impl FromRequestParts<AppState> for Client {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let session = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+            .map(str::to_string)
+            .next();
         Ok(Self {
             address: forwarded.or(peer),
             user_agent: header(header::USER_AGENT.as_str()),
             request_id: header("x-request-id"),
+            session,
         })
     }
 }
@@ -70,37 +99,97 @@ pub struct Access {
     pub link: PortalLink,
     pub client_service: ClientService,
     pub operation: Operation,
+    /// The client service asks for an access code and this browser has not given it yet:
+    /// only the code page may show.
+    pub code_pending: bool,
+    /// The link's access-code state (when the client service asks for codes).
+    pub code: CodeState,
     partner_company_id: Option<PartnerCompanyId>,
+}
+
+/// The current access code of a link.
+#[derive(Debug, Clone)]
+pub struct CodeState {
+    pub hash: Option<String>,
+    pub sent_at: Option<time::OffsetDateTime>,
+    pub failures: i32,
 }
 
 impl Access {
     /// The operation `token` opens, or `NotFound` for any token that does not open one.
-    pub async fn open(app: &App, token: &str) -> Result<Self, PageError> {
-        let refused = || {
-            app.metrics.access("link_refused");
-            PageError::NotFound
+    /// An address that tried too many such tokens lately gets `TooManyAttempts` for every
+    /// token, good or bad, until its window ends.
+    pub async fn open(app: &App, token: &str, client: &Client) -> Result<Self, PageError> {
+        let scope = format!("link:{}", client.scope());
+        let window = app.limits.failure_window;
+        if portal_links::rate_limit_failures(&app.db, &scope, window).await?
+            >= app.limits.link_failures
+        {
+            app.metrics.access("link_rate_limited");
+            return Err(PageError::TooManyAttempts(window));
+        }
+        match Self::find(app, token, client).await? {
+            Some(access) => Ok(access),
+            None => {
+                app.metrics.access("link_refused");
+                portal_links::rate_limit_record_failure(&app.db, &scope, window).await?;
+                Err(PageError::NotFound)
+            }
+        }
+    }
+
+    async fn find(app: &App, token: &str, client: &Client) -> Result<Option<Self>, PageError> {
+        let Ok(token) = PortalToken::parse(token) else {
+            return Ok(None);
         };
-        let token = PortalToken::parse(token).map_err(|_| refused())?;
-        let mut hash = [0u8; 32];
-        hex::decode_to_slice(token.hash().as_str(), &mut hash).map_err(PageError::internal)?;
-        let link = portal_links::open(&app.db, &hash)
-            .await?
-            .ok_or_else(refused)?;
-        let client_service = client_services::find(&app.db, link.client_service_id)
-            .await?
-            .ok_or_else(refused)?;
-        let operation = operations::find(&app.db, client_service.id, link.operation_id)
-            .await?
-            .ok_or_else(refused)?;
+        let Some(opened) = portal_links::open_for_portal(&app.db, &sha256(&token)?).await? else {
+            return Ok(None);
+        };
+        let link = opened.link;
+        let Some(client_service) = client_services::find(&app.db, link.client_service_id).await?
+        else {
+            return Ok(None);
+        };
+        let Some(operation) =
+            operations::find(&app.db, client_service.id, link.operation_id).await?
+        else {
+            return Ok(None);
+        };
         let partner_company_id = companies::find_issuer(&app.db, client_service.issuer.id)
             .await?
             .map(|issuer| issuer.partner_company_id);
-        Ok(Self {
+        let code_pending = if opened.access_code_required {
+            match client.session.as_deref().map(PortalToken::parse) {
+                Some(Ok(session)) => {
+                    !portal_links::session_is_valid(&app.db, &sha256(&session)?, link.id).await?
+                }
+                _ => true,
+            }
+        } else {
+            false
+        };
+        Ok(Some(Self {
             link,
             client_service,
             operation,
+            code_pending,
+            code: CodeState {
+                hash: opened.access_code_hash,
+                sent_at: opened.access_code_sent_at,
+                failures: opened.access_code_failures,
+            },
             partner_company_id,
-        })
+        }))
+    }
+
+    /// `NotFound`-free guard for the routes that show documents: while an access code is
+    /// pending they send the browser to the link's page, which asks for it.
+    pub fn require_code(&self, token: &str) -> Result<(), PageError> {
+        if self.code_pending {
+            Err(PageError::CodeRequired(format!("/d/{token}")))
+        } else {
+            Ok(())
+        }
     }
 
     /// The operation's documents, in request order.
@@ -135,6 +224,19 @@ impl Access {
         action: &str,
         target: Option<&Document>,
     ) -> Result<(), PageError> {
+        self.record_details(app, client, action, target, json!({}))
+            .await
+    }
+
+    /// [`Access::record`] with more details.
+    pub async fn record_details(
+        &self,
+        app: &App,
+        client: &Client,
+        action: &str,
+        target: Option<&Document>,
+        extra: serde_json::Value,
+    ) -> Result<(), PageError> {
         let (target_kind, target_id) = match target {
             Some(doc) => ("document", doc.id.0.to_string()),
             None => ("operation", self.operation.id.0.to_string()),
@@ -149,6 +251,9 @@ impl Access {
         });
         if let Some(doc) = target {
             details["documentName"] = json!(doc.name);
+        }
+        if let (Some(d), serde_json::Value::Object(extra)) = (details.as_object_mut(), extra) {
+            d.extend(extra);
         }
         audit::append(
             &app.db,
@@ -172,6 +277,13 @@ impl Access {
         .await?;
         Ok(())
     }
+}
+
+/// The stored form of a link or session token: its SHA-256.
+pub fn sha256(token: &PortalToken) -> Result<[u8; 32], PageError> {
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(token.hash().as_str(), &mut hash).map_err(PageError::internal)?;
+    Ok(hash)
 }
 
 /// Signed, and its signed bytes still in custody.

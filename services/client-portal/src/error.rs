@@ -15,6 +15,13 @@ pub enum PageError {
     /// The one answer to every link or document that cannot be opened.
     #[error("no such link or document")]
     NotFound,
+    /// The address tried too many links (or codes) that open nothing; retry after the window.
+    #[error("too many attempts")]
+    TooManyAttempts(time::Duration),
+    /// The link is good but its client service asks for an access code first: to the page
+    /// that asks for it (`/d/{token}`).
+    #[error("access code required")]
+    CodeRequired(String),
     /// A failure of ours (database, document store); the cause is logged, never shown.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -35,6 +42,10 @@ impl From<StoreError> for PageError {
 #[derive(Template)]
 #[template(path = "not_found.html")]
 struct NotFoundPage;
+
+#[derive(Template)]
+#[template(path = "too_many.html")]
+struct TooManyPage;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -67,6 +78,17 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::NotFound => not_found_page(),
+            Self::TooManyAttempts(window) => {
+                let mut response = page(StatusCode::TOO_MANY_REQUESTS, TooManyPage.render());
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(window.whole_seconds().max(1)),
+                );
+                response
+            }
+            Self::CodeRequired(location) => {
+                (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+            }
             Self::Unavailable(cause) => {
                 tracing::error!(cause, "portal page failed");
                 page(

@@ -41,6 +41,20 @@ pub struct Texts {
     pub xml_too_large: &'static str,
     pub error_title: &'static str,
     pub error_text: &'static str,
+    pub code_title: &'static str,
+    pub code_intro: &'static str,
+    pub code_label: &'static str,
+    pub code_hint: &'static str,
+    pub code_submit: &'static str,
+    pub code_wrong: &'static str,
+    pub code_locked: &'static str,
+    pub code_new: &'static str,
+    pub code_sent: &'static str,
+    pub code_wait: &'static str,
+    pub code_unsent: &'static str,
+    pub code_mail_subject: &'static str,
+    pub code_mail_intro: &'static str,
+    pub code_mail_note: &'static str,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -78,6 +92,20 @@ pub const PT_PT: Texts = Texts {
     xml_too_large: "Este documento é demasiado grande para ser apresentado aqui; descarregue-o.",
     error_title: "Serviço temporariamente indisponível",
     error_text: "Não foi possível mostrar os documentos. Tente novamente dentro de alguns minutos.",
+    code_title: "Código de acesso",
+    code_intro: "Para ver os documentos, introduza o código de acesso que enviámos por e-mail para",
+    code_label: "Código de acesso",
+    code_hint: "6 algarismos",
+    code_submit: "Continuar",
+    code_wrong: "O código não está correto ou já expirou.",
+    code_locked: "Demasiadas tentativas com este código. Peça um novo código.",
+    code_new: "Enviar um novo código",
+    code_sent: "Enviámos um novo código para o seu e-mail.",
+    code_wait: "Já enviámos um código há pouco. Aguarde alguns minutos antes de pedir outro.",
+    code_unsent: "Não foi possível enviar o código agora. Tente novamente dentro de alguns minutos.",
+    code_mail_subject: "Código de acesso aos documentos de",
+    code_mail_intro: "O seu código de acesso aos documentos é:",
+    code_mail_note: "O código só pode ser usado uma vez e por pouco tempo. Se não pediu este código, ignore esta mensagem.",
 };
 
 pub const EN: Texts = Texts {
@@ -116,6 +144,20 @@ pub const EN: Texts = Texts {
     xml_too_large: "This document is too large to be shown here; download it.",
     error_title: "Service temporarily unavailable",
     error_text: "The documents cannot be shown right now. Please try again in a few minutes.",
+    code_title: "Access code",
+    code_intro: "To see the documents, enter the access code we e-mailed to",
+    code_label: "Access code",
+    code_hint: "6 digits",
+    code_submit: "Continue",
+    code_wrong: "The code is not right or has expired.",
+    code_locked: "Too many attempts with this code. Ask for a new code.",
+    code_new: "Send a new code",
+    code_sent: "A new code is on its way to your e-mail.",
+    code_wait: "A code was sent a moment ago. Please wait a few minutes before asking for another.",
+    code_unsent: "The code cannot be sent right now. Please try again in a few minutes.",
+    code_mail_subject: "Access code for the documents from",
+    code_mail_intro: "Your access code for the documents is:",
+    code_mail_note: "The code works once and only for a short while. If you did not ask for it, ignore this message.",
 };
 
 /// The portal's languages, in the order the switch shows them.

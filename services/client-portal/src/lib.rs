@@ -18,6 +18,7 @@ pub mod access;
 pub mod config;
 pub mod error;
 pub mod i18n;
+pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod routes;
@@ -106,6 +107,9 @@ pub fn state_from(db: PgPool, config: &Config) -> Result<AppState, String> {
         metrics: metrics::Metrics::default(),
         trust_forwarded_for: config.trust_forwarded_for,
         max_xml_view_bytes: config.max_xml_view_bytes,
+        limits: config.limits.clone(),
+        mailer: mail::CodeMailer::new(&config.mail)?,
+        secure_cookies: config.base_url.starts_with("https://"),
     })))
 }
 

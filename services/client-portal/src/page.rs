@@ -30,6 +30,8 @@ pub struct Chrome {
     pub logo_src: String,
     pub logo_alt: String,
     pub languages: Vec<LanguageLink>,
+    /// The path the language switch links to (the page itself; the link's page by default).
+    pub here: String,
     /// Set when the receiver just chose a language.
     remember: bool,
 }
@@ -73,8 +75,15 @@ impl Chrome {
                     }
                 })
                 .collect(),
+            here: base.to_string(),
             remember,
         })
+    }
+
+    /// The switch links to `path` instead of the link's page.
+    pub fn at(mut self, path: String) -> Self {
+        self.here = path;
+        self
     }
 
     /// `html` as the response, remembering a language the receiver just chose.

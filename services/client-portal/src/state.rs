@@ -5,6 +5,8 @@ use std::sync::Arc;
 use signstash_store::DocumentStore;
 use sqlx::PgPool;
 
+use crate::config::Limits;
+use crate::mail::CodeMailer;
 use crate::metrics::Metrics;
 
 pub struct App {
@@ -16,6 +18,12 @@ pub struct App {
     pub trust_forwarded_for: bool,
     /// XML documents above this size are not shown in the page.
     pub max_xml_view_bytes: usize,
+    /// Rate limits and lifetimes of codes and sessions.
+    pub limits: Limits,
+    /// Sends access codes.
+    pub mailer: CodeMailer,
+    /// Cookies get `Secure` (the portal is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 #[derive(Clone)]

@@ -285,6 +285,7 @@ async fn every_link_that_opens_nothing_gets_the_same_page(pool: PgPool) {
                     "valid@example.com",
                     "expired@example.com",
                     "revoked@example.com",
+                    "old@example.com",
                 ],
             ),
         )
@@ -302,7 +303,7 @@ async fn every_link_that_opens_nothing_gets_the_same_page(pool: PgPool) {
         )
         .await;
     let links: std::collections::HashMap<String, String> =
-        world.deliver(5).await.into_iter().collect();
+        world.deliver(6).await.into_iter().collect();
     let link = |to: &str| links[to].clone();
     let set = |sql: &'static str, token: String| {
         let pool = world.pool.clone();
@@ -323,9 +324,34 @@ async fn every_link_that_opens_nothing_gets_the_same_page(pool: PgPool) {
         token_of(&link("expired@example.com")).to_string(),
     )
     .await;
+    // Revoked through the store, as the backoffice will.
+    let (revoked_id, revoked_cs): (i64, i64) = {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(token_of(&link("revoked@example.com")).as_bytes());
+        sqlx::query_as("SELECT id, client_service_id FROM portal_links WHERE token_hash = $1")
+            .bind(hash.as_slice())
+            .fetch_one(&world.pool)
+            .await
+            .unwrap()
+    };
+    signstash_store::portal_links::revoke(
+        &world.pool,
+        signstash_domain::ClientServiceId(revoked_cs),
+        signstash_domain::PortalLinkId(revoked_id),
+    )
+    .await
+    .unwrap();
+    // Older than its client service's validity (set to 30 days), though its own expiry is
+    // far ahead.
+    sqlx::query("UPDATE client_services SET portal_link_validity_days = 30 WHERE alias = 'demo'")
+        .execute(&world.pool)
+        .await
+        .unwrap();
     set(
-        "UPDATE portal_links SET revoked_at = now() WHERE token_hash = $1",
-        token_of(&link("revoked@example.com")).to_string(),
+        "UPDATE portal_links SET created_at = now() - interval '31 days',
+                expires_at = now() + interval '1 year'
+         WHERE token_hash = $1",
+        token_of(&link("old@example.com")).to_string(),
     )
     .await;
 
@@ -382,9 +408,10 @@ async fn every_link_that_opens_nothing_gets_the_same_page(pool: PgPool) {
         format!("/d/{valid_token}x"),
         format!("/d/{}", &valid_token[..42]),
         "/d/".to_string(),
-        // Expired and revoked.
+        // Expired, revoked, older than the client service allows.
         link("expired@example.com"),
         link("revoked@example.com"),
+        link("old@example.com"),
         format!("{}/download", link("expired@example.com")),
         // A real link with a document of another operation of the same tenant, of another
         // tenant, a missing one and a non-number.
@@ -725,9 +752,10 @@ async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_
     // The switch: a link per language; choosing one answers in it and remembers it.
     let switch = hrefs(&html)
         .into_iter()
-        .find(|h| h == "?lang=pt_PT")
+        .find(|h| h.ends_with("?lang=pt_PT"))
         .expect("a link to Portuguese");
-    let r = world.get(&format!("{plain}{switch}")).await;
+    assert_eq!(switch, format!("{}?lang=pt_PT", path(plain)));
+    let r = world.get(&switch).await;
     assert_eq!(r.status(), 200);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
@@ -737,7 +765,10 @@ async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_
     let html = r.text().await.unwrap();
     assert!(html.contains("<html lang=\"pt-PT\">"), "{html}");
     assert!(html.contains("Documentos de Other Issuer"), "{html}");
-    assert!(html.contains("href=\"?lang=en\""), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{}?lang=en\"", path(plain))),
+        "{html}"
+    );
     let pair = cookie.split(';').next().unwrap();
     let again = world
         .http
@@ -760,4 +791,283 @@ async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_
         .await
         .unwrap();
     assert!(html.contains("Documents from Other Issuer"), "{html}");
+}
+
+/// The client service `alias` asks its receivers for an access code.
+async fn require_access_code(world: &World, alias: &str) {
+    sqlx::query("UPDATE client_services SET portal_access_code = true WHERE alias = $1")
+        .bind(alias)
+        .execute(&world.pool)
+        .await
+        .unwrap();
+}
+
+/// POSTs a code for `link`; the response.
+async fn give_code(world: &World, link: &str, code: &str) -> reqwest::Response {
+    world
+        .http
+        .post(format!("{link}/code"))
+        .form(&[("code", code)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn an_access_code_from_a_second_mail_opens_the_documents_in_that_browser(pool: PgPool) {
+    let Some(world) = World::start(pool).await else {
+        return;
+    };
+    require_access_code(&world, "demo").await;
+    let pdf = corpus::pdf(PdfKind::Classic, 2048).unwrap();
+    let doc = |r: &str| document(r, "fatura.pdf", &pdf, json!({"signatureType": "PAdES"}));
+    world
+        .sign(
+            "demo",
+            &sign_request("OP-1", vec![doc("OP-1-1")], &["cliente@example.pt"]),
+        )
+        .await;
+    world
+        .sign(
+            "demo",
+            &sign_request("OP-2", vec![doc("OP-2-1")], &["outro@example.pt"]),
+        )
+        .await;
+    let links: std::collections::HashMap<String, String> =
+        world.deliver(2).await.into_iter().collect();
+    let link = &links["cliente@example.pt"];
+
+    // Opening the link asks for the code, shows no document, and sends the code.
+    let r = world.get(link).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let text = html_text(&html);
+    assert!(text.contains("c•••@example.pt"), "{text}");
+    assert!(text.contains("Código de acesso"), "{text}");
+    assert!(!text.contains("fatura.pdf"), "{text}");
+    let (to, subject, code) = world.access_code_mail();
+    assert_eq!(to, "cliente@example.pt");
+    assert_eq!(subject, "Código de acesso aos documentos de Demo Issuer");
+    // Reloading does not send another one.
+    world.get(link).await;
+    assert!(world.smtp.wait_for(4).len() == 3, "no second code mail");
+
+    // Without the code, document paths lead back to the code page.
+    let doc_id: i64 =
+        sqlx::query_scalar("SELECT id FROM documents WHERE external_reference = 'OP-1-1'")
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    for path in [
+        format!("{link}/documents/{doc_id}/download"),
+        format!("{link}/documents/{doc_id}"),
+        format!("{link}/documents.zip"),
+    ] {
+        let r = world.get(&path).await;
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(
+            r.headers()["location"],
+            &link[world.portal.len()..],
+            "{path}"
+        );
+    }
+
+    // A wrong code: the same page, with a message; the right one: a session cookie.
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let r = give_code(&world, link, wrong).await;
+    assert_eq!(r.status(), 200);
+    let text = html_text(&r.text().await.unwrap());
+    assert!(
+        text.contains("O código não está correto ou já expirou."),
+        "{text}"
+    );
+    let r = give_code(&world, link, &code).await;
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let path = &link[world.portal.len()..];
+    assert!(cookie.starts_with("signstash_portal_session="), "{cookie}");
+    assert!(cookie.contains(&format!("; Path={path};")), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+
+    // With the cookie: the documents; the download is the signed file.
+    let with = |url: String| world.http.get(url).header("cookie", session.clone()).send();
+    let html = with(link.clone()).await.unwrap().text().await.unwrap();
+    assert!(html.contains("fatura.pdf"), "{html}");
+    let r = with(format!("{link}/documents/{doc_id}/download"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    // The session opens only its own link.
+    let other = &links["outro@example.pt"];
+    let r = world
+        .http
+        .get(other)
+        .header("cookie", session.replace(path, "x"))
+        .send()
+        .await
+        .unwrap();
+    let text = html_text(&r.text().await.unwrap());
+    assert!(text.contains("o•••@example.pt"), "{text}");
+    let _ = world.access_code_mail(); // the other link's code
+
+    // The code was used up: another browser cannot reuse it.
+    let r = give_code(&world, link, &code).await;
+    assert_eq!(r.status(), 200);
+    let html = world.get(link).await.text().await.unwrap();
+    assert!(!html.contains("fatura.pdf"));
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'portal.access_code%' ORDER BY id",
+    )
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    for expected in [
+        "portal.access_code_sent",
+        "portal.access_code_refused",
+        "portal.access_code_accepted",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected}: {actions:?}"
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn wrong_codes_void_the_code_and_new_codes_are_rationed(pool: PgPool) {
+    let limits = client_portal::config::Limits {
+        code_attempts: 3,
+        code_resend_after: time::Duration::seconds(1),
+        codes_per_day: 3,
+        ..Default::default()
+    };
+    let Some(world) = World::start_with(pool, limits).await else {
+        return;
+    };
+    require_access_code(&world, "demo").await;
+    let pdf = corpus::pdf(PdfKind::Classic, 2048).unwrap();
+    world
+        .sign(
+            "demo",
+            &sign_request(
+                "OP-1",
+                vec![document(
+                    "OP-1-1",
+                    "f.pdf",
+                    &pdf,
+                    json!({"signatureType": "PAdES"}),
+                )],
+                &["r@example.com"],
+            ),
+        )
+        .await;
+    let link = world.deliver(1).await.remove(0).1;
+    world.get(&link).await;
+    let (_, _, code) = world.access_code_mail();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for _ in 0..3 {
+        give_code(&world, &link, wrong).await;
+    }
+    // Void now, even for the right code.
+    let r = give_code(&world, &link, &code).await;
+    let text = html_text(&r.text().await.unwrap());
+    assert!(
+        text.contains("Demasiadas tentativas com este código. Peça um novo código."),
+        "{text}"
+    );
+    // A new code: not twice in a row, at most `codes_per_day` a day.
+    let new_code = || async {
+        let r = world
+            .http
+            .post(format!("{link}/code/new"))
+            .send()
+            .await
+            .unwrap();
+        html_text(&r.text().await.unwrap())
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(new_code().await.contains("Enviámos um novo código"));
+    let (_, _, second) = world.access_code_mail();
+    assert!(
+        new_code().await.contains("Aguarde alguns minutos"),
+        "too soon"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(new_code().await.contains("Enviámos um novo código"));
+    let (_, _, third) = world.access_code_mail();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(
+        new_code().await.contains("Aguarde alguns minutos"),
+        "3 a day"
+    );
+    // Only the latest code works.
+    if second != third {
+        assert_eq!(give_code(&world, &link, &second).await.status(), 200);
+    }
+    assert_eq!(give_code(&world, &link, &third).await.status(), 303);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn guessing_links_from_one_address_is_rate_limited(pool: PgPool) {
+    let limits = client_portal::config::Limits {
+        link_failures: 5,
+        ..Default::default()
+    };
+    let Some(world) = World::start_with(pool, limits).await else {
+        return;
+    };
+    let pdf = corpus::pdf(PdfKind::Classic, 2048).unwrap();
+    world
+        .sign(
+            "demo",
+            &sign_request(
+                "OP-1",
+                vec![document(
+                    "OP-1-1",
+                    "f.pdf",
+                    &pdf,
+                    json!({"signatureType": "PAdES"}),
+                )],
+                &["r@example.com"],
+            ),
+        )
+        .await;
+    let link = world.deliver(1).await.remove(0).1;
+    let from = |address: &'static str, url: String| {
+        world
+            .http
+            .get(url)
+            .header("x-forwarded-for", address)
+            .send()
+    };
+    // The guesser: five wrong links answer the usual page, then everything is refused, the
+    // real link too, and IPv6 neighbours in the same /64 with it.
+    let guesser = "2001:db8:7:7::1";
+    for i in 0..5 {
+        let guess = format!("{}/d/{}{:03}", world.portal, "A".repeat(39), i * 4);
+        assert_eq!(from(guesser, guess).await.unwrap().status(), 404);
+    }
+    for (address, url) in [
+        (guesser, format!("{}/d/{}", world.portal, "A".repeat(43))),
+        (guesser, link.clone()),
+        ("2001:db8:7:7::99", link.clone()),
+    ] {
+        let r = from(address, url).await.unwrap();
+        assert_eq!(r.status(), 429, "{address}");
+        assert_eq!(r.headers()["retry-after"], "600");
+        let text = html_text(&r.text().await.unwrap());
+        assert!(text.contains("Too many attempts"), "{text}");
+    }
+    // Everyone else is unaffected.
+    assert_eq!(
+        from("198.51.100.2", link.clone()).await.unwrap().status(),
+        200
+    );
+    assert_eq!(from("2001:db8:7:8::1", link).await.unwrap().status(), 200);
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::access::Access;
+use crate::access::{Access, Client};
 use crate::error::PageError;
 use crate::page::{brand, logo_type};
 use crate::state::AppState;
@@ -23,9 +23,10 @@ const CACHE: &str = "private, max-age=300";
 
 async fn css(
     State(app): State<AppState>,
+    client: Client,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let access = Access::open(&app, &token).await?;
+    let access = Access::open(&app, &token, &client).await?;
     let template = brand(&app, &access)
         .await?
         .filter(|t| !t.body.trim().is_empty())
@@ -42,9 +43,10 @@ async fn css(
 
 async fn logo(
     State(app): State<AppState>,
+    client: Client,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let access = Access::open(&app, &token).await?;
+    let access = Access::open(&app, &token, &client).await?;
     let template = brand(&app, &access).await?.ok_or(PageError::NotFound)?;
     let content_type = logo_type(&template).ok_or(PageError::NotFound)?;
     let bytes = template.logo.unwrap_or_default();

@@ -72,7 +72,8 @@ async fn view(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let access = Access::open(&app, &token).await?;
+    let access = Access::open(&app, &token, &client).await?;
+    access.require_code(&token)?;
     let doc = access.document(&app, &id).await?;
     if doc.signature_type == SignatureType::CAdES {
         // A detached signature has nothing to look at.
@@ -103,7 +104,9 @@ async fn view(
         None
     };
     let base = format!("/d/{token}");
-    let chrome = Chrome::new(&app, &access, &base, query.as_deref(), &headers).await?;
+    let chrome = Chrome::new(&app, &access, &base, query.as_deref(), &headers)
+        .await?
+        .at(format!("{base}/documents/{}", doc.id.0));
     let page = XmlPage {
         t: chrome.t,
         c: chrome,
@@ -122,7 +125,8 @@ async fn download(
     client: Client,
     Path((token, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let access = Access::open(&app, &token).await?;
+    let access = Access::open(&app, &token, &client).await?;
+    access.require_code(&token)?;
     let doc = access.document(&app, &id).await?;
     let bytes = signed_bytes(&app, &doc).await?;
     access
@@ -147,7 +151,8 @@ async fn zip(
     client: Client,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let access = Access::open(&app, &token).await?;
+    let access = Access::open(&app, &token, &client).await?;
+    access.require_code(&token)?;
     let docs: Vec<Document> = access
         .documents(&app)
         .await?

@@ -1,5 +1,6 @@
 //! The portal's routes, one module per feature, merged here.
 
+pub mod access_code;
 pub mod assets;
 pub mod brand;
 pub mod documents;
@@ -15,4 +16,5 @@ pub fn router() -> Router<AppState> {
         .merge(documents::router())
         .merge(assets::router())
         .merge(brand::router())
+        .merge(access_code::router())
 }

@@ -60,15 +60,18 @@ async fn page(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let access = Access::open(&app, &token).await?;
+    let access = Access::open(&app, &token, &client).await?;
+    let base = format!("/d/{token}");
+    let chrome = Chrome::new(&app, &access, &base, query.as_deref(), &headers).await?;
+    if access.code_pending {
+        return crate::routes::access_code::show(&app, &access, &client, chrome, base).await;
+    }
     let documents = access.documents(&app).await?;
     access
         .record(&app, &client, "portal.operation_viewed", None)
         .await?;
     app.metrics.access("link_opened");
 
-    let base = format!("/d/{token}");
-    let chrome = Chrome::new(&app, &access, &base, query.as_deref(), &headers).await?;
     let (language, t) = (chrome.language, chrome.t);
     let trusted = signatures::trusted(&app, &access).await?;
     let mut rows = Vec::with_capacity(documents.len());

@@ -42,6 +42,12 @@ pub struct World {
 impl World {
     /// `None` when aiosmtpd is missing outside CI (the test is then skipped with a note).
     pub async fn start(pool: PgPool) -> Option<Self> {
+        Self::start_with(pool, client_portal::config::Limits::default()).await
+    }
+
+    /// [`World::start`] with the portal's limits set. The portal believes `X-Forwarded-For`,
+    /// so a test can play receivers at several addresses.
+    pub async fn start_with(pool: PgPool, limits: client_portal::config::Limits) -> Option<Self> {
         let smtp = SmtpServer::accepting()?;
         let pki = TestPki::new();
         let dir = tempfile::tempdir().unwrap();
@@ -58,8 +64,15 @@ impl World {
                 root: document_dir.clone(),
             },
             master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
-            trust_forwarded_for: false,
+            trust_forwarded_for: true,
             max_xml_view_bytes: 4 * 1024 * 1024,
+            base_url: "http://127.0.0.1".into(),
+            mail: client_portal::config::MailConfig {
+                smtp_url: Some(secrecy::SecretString::from(smtp.url())),
+                mail_dir: dir.path().join("mail"),
+                mail_from: "Sign'Stash <no-reply@signstash.test>".into(),
+            },
+            limits,
         };
         let portal_state = client_portal::state_from(pool.clone(), &portal_config).unwrap();
         let portal_app = client_portal::Application::with_state(portal_state, portal_config.bind)
@@ -201,6 +214,17 @@ impl World {
             .collect()
     }
 
+    /// The `expected` mails received since the last call, parsed (in no particular order).
+    pub fn mails(&self, expected: usize) -> Vec<smtp::Parsed> {
+        let mut seen = self.seen.lock().unwrap();
+        let files = self.smtp.wait_for(seen.len() + expected);
+        let new: Vec<PathBuf> = files.into_iter().filter(|f| !seen.contains(f)).collect();
+        assert_eq!(new.len(), expected, "{}", self.smtp.log());
+        seen.extend(new.iter().cloned());
+        let python = smtp::any_python().unwrap();
+        smtp::parse_messages(&python, &new)
+    }
+
     /// Runs the outbox until nothing is due and waits for the `expected` new mails; the link
     /// in each, with its receiver (in no particular order).
     pub async fn deliver(&self, expected: usize) -> Vec<(String, String)> {
@@ -209,13 +233,7 @@ impl World {
             .unwrap()
             > 0
         {}
-        let mut seen = self.seen.lock().unwrap();
-        let files = self.smtp.wait_for(seen.len() + expected);
-        let new: Vec<PathBuf> = files.into_iter().filter(|f| !seen.contains(f)).collect();
-        assert_eq!(new.len(), expected, "{}", self.smtp.log());
-        seen.extend(new.iter().cloned());
-        let python = smtp::any_python().unwrap();
-        smtp::parse_messages(&python, &new)
+        self.mails(expected)
             .into_iter()
             .map(|m| {
                 let text = m.text.expect("a text part");
@@ -226,6 +244,18 @@ impl World {
                 (m.to, format!("{}/d/{token}", self.portal))
             })
             .collect()
+    }
+
+    /// The access code in the next mail, with the mail's receiver and subject.
+    pub fn access_code_mail(&self) -> (String, String, String) {
+        let m = self.mails(1).remove(0);
+        let text = m.text.expect("a text part");
+        let code = text
+            .split_whitespace()
+            .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| panic!("no code in:\n{text}"))
+            .to_string();
+        (m.to, m.subject, code)
     }
 
     /// GET `url` (absolute, or a path of the portal).
