@@ -195,6 +195,32 @@ fn private_postgres(name: &str, port: u16) -> Result<String> {
 fn test() -> Result<()> {
     install_system_packages()?;
     let venv = python_env()?;
+    // The client portal's browser tests: Debian's Chromium and its driver, and axe-core from
+    // the npm registry (pinned) under .data/node.
+    let browser_tools = ["/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/bin/npm"];
+    if browser_tools.iter().any(|p| !Path::new(p).exists()) {
+        if !is_root() {
+            bail!("missing browser-test packages; run: sudo apt-get install -y chromium chromium-driver npm");
+        }
+        status(Command::new("apt-get").args(["update", "-qq"]))?;
+        status(
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends"])
+                .args(["chromium", "chromium-driver", "npm"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    let node = root().join(".data/node");
+    let axe = node.join("node_modules/axe-core/axe.min.js");
+    if !axe.exists() {
+        std::fs::create_dir_all(&node)?;
+        status(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                .arg(&node)
+                .arg("axe-core@4.14.1"),
+        )?;
+    }
     // Database tests get their own cluster (port 55433), apart from `up`'s (55432).
     let database_url = match std::env::var("DATABASE_URL") {
         Ok(url) => url,
@@ -225,6 +251,7 @@ fn test() -> Result<()> {
     run.current_dir(&ws)
         .env("SIGNSTASH_VENV", &venv)
         .env("DATABASE_URL", &database_url)
+        .env("SIGNSTASH_AXE", &axe)
         .env("CI", std::env::var("CI").unwrap_or_else(|_| "true".into()));
     if has_nextest {
         run.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -368,6 +395,8 @@ fn up() -> Result<()> {
         "signstash-sign",
         "-p",
         "integration-ws",
+        "-p",
+        "client-portal",
     ]))?;
     let bin = root().join("target/release");
     let pki = data.join("pki");
@@ -393,6 +422,9 @@ fn up() -> Result<()> {
     };
     let bind =
         std::env::var("SIGNSTASH_INTEGRATION_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let portal_bind =
+        std::env::var("SIGNSTASH_PORTAL_BIND").unwrap_or_else(|_| "127.0.0.1:8082".into());
+    let portal_url = format!("http://{portal_bind}");
     let service = |args: &[&str]| {
         let mut c = Command::new(bin.join("integration-ws"));
         c.args(args)
@@ -400,6 +432,8 @@ fn up() -> Result<()> {
             .env("SIGNSTASH_MASTER_KEY", &master_key)
             .env("SIGNSTASH_INTEGRATION_BIND", &bind)
             .env("SIGNSTASH_DOCUMENT_DIR", data.join("documents"))
+            .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
+            .env("SIGNSTASH_PORTAL_BASE_URL", &portal_url)
             .env("SIGNSTASH_TSA_CERT", pki.join("tsa.pem"))
             .env("SIGNSTASH_TSA_KEY", pki.join("tsa.key"));
         c
@@ -410,9 +444,27 @@ fn up() -> Result<()> {
         &pki.display().to_string(),
         &demo.display().to_string(),
     ]))?;
+    // The same UBL example for a receiver: its e-mail lands in .data/mail, its link opens the
+    // client portal.
+    let request = std::fs::read_to_string(demo.join("sign-request.json"))?;
+    let with_receiver = request.replacen("\"DEMO-", "\"DEMO-R-", 2).replacen(
+        '{',
+        r#"{"preservationInfo": {"deliveryInfo": {"personReceiver": [{"email": "receiver@example.com"}]}},"#,
+        1,
+    );
+    std::fs::write(demo.join("sign-request-receiver.json"), with_receiver)?;
+    let mut portal = Command::new(bin.join("client-portal"))
+        .env("DATABASE_URL", &database_url)
+        .env("SIGNSTASH_MASTER_KEY", &master_key)
+        .env("SIGNSTASH_PORTAL_BIND", &portal_bind)
+        .env("SIGNSTASH_PORTAL_BASE_URL", &portal_url)
+        .env("SIGNSTASH_DOCUMENT_DIR", data.join("documents"))
+        .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
+        .spawn()?;
     let url = format!("http://{bind}");
     println!("Sign'Stash (development)");
     println!("  integration-ws   {url}   (OAuth2 token: {url}/oauth/token, timestamp authority: {url}/tsa)");
+    println!("  client portal    {portal_url}   (the links in the e-mails: {portal_url}/d/...)");
     println!("  PostgreSQL       {database_url}");
     println!(
         "  development PKI  {}   (signer.p12 password: changeit)",
@@ -424,8 +476,16 @@ fn up() -> Result<()> {
     println!("Get a token and sign the UBL example (a second identical call answers 409 0.0.7):");
     println!("  TOKEN=$(curl -s -u demo:demo-secret -d grant_type=client_credentials {url}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' --data @{}/sign-request.json {url}/api/v0/document/sign/base64/", demo.display());
-    println!("Ctrl-C stops the service.");
-    status(&mut service(&["serve"]))
+    println!(
+        "Sign it for a receiver: the e-mail is written under {}; open its link in a browser:",
+        data.join("mail").display()
+    );
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' --data @{}/sign-request-receiver.json {url}/api/v0/document/sign/base64/", demo.display());
+    println!("Ctrl-C stops the services.");
+    let served = status(&mut service(&["serve"]));
+    let _ = portal.kill();
+    let _ = portal.wait();
+    served
 }
 
 fn main() -> ExitCode {

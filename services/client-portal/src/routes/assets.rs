@@ -9,6 +9,7 @@ use crate::state::AppState;
 
 const CSS: &[u8] = include_bytes!("../../assets/portal.css");
 const LOGO: &[u8] = include_bytes!("../../assets/logo.svg");
+const FAVICON: &[u8] = include_bytes!("../../assets/favicon.svg");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -19,6 +20,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/assets/logo.svg",
             get(|| async { asset("image/svg+xml", LOGO) }),
+        )
+        .route(
+            "/assets/favicon.svg",
+            get(|| async { asset("image/svg+xml", FAVICON) }),
         )
 }
 

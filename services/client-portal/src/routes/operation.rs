@@ -105,6 +105,21 @@ async fn page(
     Ok(page.c.respond(html))
 }
 
+/// An RFC 4514 subject with a space after each separating comma, so it wraps between its
+/// parts (`CN=…, O=…, C=PT`) rather than inside them. Escaped commas stay as they are.
+fn readable_subject(subject: &str) -> String {
+    let mut out = String::with_capacity(subject.len() + 8);
+    let mut escaped = false;
+    for c in subject.chars() {
+        out.push(c);
+        if c == ',' && !escaped {
+            out.push(' ');
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    out
+}
+
 fn row(
     d: &Document,
     v: Option<&Verification>,
@@ -130,7 +145,10 @@ fn row(
             language,
         ),
         signature: format!("{} {level}", d.signature_type.as_str()),
-        signer: v.and_then(|v| v.signer.clone()).unwrap_or_default(),
+        signer: v
+            .and_then(|v| v.signer.as_deref())
+            .map(readable_subject)
+            .unwrap_or_default(),
         // The time the signature claims; the service's own record when it claims none
         // (CAdES carries no signing-time attribute).
         signed_at: v
@@ -148,5 +166,16 @@ fn row(
         }),
         available,
         viewable: available && d.signature_type != SignatureType::CAdES,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn subjects_wrap_between_their_parts() {
+        assert_eq!(
+            super::readable_subject(r"CN=Ana\, Lda,O=Demo,C=PT"),
+            r"CN=Ana\, Lda, O=Demo, C=PT"
+        );
     }
 }
