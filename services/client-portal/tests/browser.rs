@@ -182,6 +182,34 @@ async fn a_receiver_in_chromium_opens_switches_views_and_downloads(pool: PgPool)
     assert_eq!(browser.text(&back).await, "Back to the documents");
     check_page(&browser, &axe, "xml-view-en", &[]).await;
 
+    // The PDF, inline in Chromium's own viewer (the portal's CSP lets it work).
+    browser.goto(&link).await;
+    let pdf_view = browser.wait_for("td.actions a:not([download])").await;
+    let href = browser.attribute(&pdf_view, "href").await.unwrap();
+    browser.click(&pdf_view).await;
+    let mut shown = false;
+    for _ in 0..50 {
+        // The viewer's document: Chromium's, holding the PDF.
+        let content_type = browser
+            .execute("return document.contentType", json!([]))
+            .await;
+        if browser.url().await.ends_with(&href) && content_type == "application/pdf" {
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(shown, "no PDF viewer: {}", browser.source().await);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    browser.screenshot(&artifacts().join("pdf-view.png")).await;
+    let errors: Vec<_> = browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|(level, _)| level == "SEVERE")
+        .collect();
+    assert!(errors.is_empty(), "pdf-view: console errors {errors:?}");
+
     // A link that opens nothing.
     browser
         .goto(&format!("{}/d/{}", world.portal, "A".repeat(43)))

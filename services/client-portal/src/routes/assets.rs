@@ -25,6 +25,11 @@ pub fn router() -> Router<AppState> {
             "/assets/favicon.svg",
             get(|| async { asset("image/svg+xml", FAVICON) }),
         )
+        // Asked for by pages that name no icon (the browser's own PDF viewer).
+        .route(
+            "/favicon.ico",
+            get(|| async { asset("image/svg+xml", FAVICON) }),
+        )
 }
 
 fn asset(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse {
