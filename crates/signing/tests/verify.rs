@@ -255,10 +255,11 @@ fn any_changed_byte_is_modified() {
                         + contents
                         - 40;
                     let mut changed = out.clone();
-                    changed[value_byte] = if changed[value_byte] == b'a' {
-                        b'b'
+                    // Another hex digit (the case of a letter would not change the value).
+                    changed[value_byte] = if changed[value_byte] == b'0' {
+                        b'1'
                     } else {
-                        b'a'
+                        b'0'
                     };
                     not_intact(&verify(format, &changed, None, &trusted), &what);
                     let mut appended = out.clone();
