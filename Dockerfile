@@ -5,19 +5,21 @@ RUN apt-get update && apt-get install -y --no-install-recommends pkg-config libs
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cargo build --release -p integration-ws -p signstash-sign \
-    && cp target/release/integration-ws target/release/signstash-sign /usr/local/bin/
+RUN cargo build --release -p integration-ws -p client-portal -p signstash-sign \
+    && cp target/release/integration-ws target/release/client-portal target/release/signstash-sign \
+          /usr/local/bin/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/signstash signstash \
     && mkdir -p /var/lib/signstash && chown signstash /var/lib/signstash
-COPY --from=build /usr/local/bin/integration-ws /usr/local/bin/signstash-sign /usr/local/bin/
+COPY --from=build /usr/local/bin/integration-ws /usr/local/bin/client-portal \
+     /usr/local/bin/signstash-sign /usr/local/bin/
 USER signstash
 WORKDIR /var/lib/signstash
 ENV SIGNSTASH_INTEGRATION_BIND=0.0.0.0:8080 \
     SIGNSTASH_DOCUMENT_DIR=/var/lib/signstash/documents \
     SIGNSTASH_LOG_JSON=true
-EXPOSE 8080
+EXPOSE 8080 8082
 CMD ["integration-ws", "serve"]
