@@ -1,4 +1,4 @@
-//! Developer commands: `cargo xtask up | test | fuzz | bench signing`.
+//! Developer commands: `cargo xtask up | test | fuzz | bench signing|api`.
 //!
 //! xtask depends on nothing of ours (and no C libraries), so it builds on a fresh machine before
 //! `test` has installed the system packages the workspace needs.
@@ -371,7 +371,23 @@ fn bench(what: &str) -> Result<()> {
                     ]),
             )
         }
-        other => bail!("unknown benchmark `{other}` (available: signing)"),
+        "api" => {
+            install_system_packages()?;
+            // Benchmarks get their own cluster (port 55434), apart from `up`'s and `test`'s.
+            let database_url = match std::env::var("DATABASE_URL") {
+                Ok(url) => url,
+                Err(_) => private_postgres("pg-bench", 55434)?,
+            };
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            // Builds the release integration-ws the bench starts (and seeds) as a child process.
+            status(
+                Command::new(&cargo)
+                    .current_dir(root())
+                    .env("DATABASE_URL", database_url)
+                    .args(["bench", "--quiet", "-p", "integration-ws", "--bench", "api"]),
+            )
+        }
+        other => bail!("unknown benchmark `{other}` (available: signing, api)"),
     }
 }
 
@@ -502,7 +518,7 @@ fn main() -> ExitCode {
         ["fuzz"] => fuzz(fuzz_seconds()),
         ["db"] => private_postgres("pg-test", 55433).map(|url| println!("DATABASE_URL={url}")),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask up | test | fuzz | bench signing"
+            "usage: cargo xtask up | test | fuzz | bench signing|api"
         )),
     };
     match result {
