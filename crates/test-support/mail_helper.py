@@ -65,6 +65,23 @@ def serve(args):
             os._exit(0)
 
 
+def structure(part):
+    """The MIME tree as text: `multipart/alternative(text/plain,text/html)`."""
+    if part.is_multipart():
+        return "%s(%s)" % (part.get_content_type(), ",".join(structure(p) for p in part.iter_parts()))
+    return part.get_content_type()
+
+
+def part_json(part):
+    return {
+        "filename": part.get_filename(),
+        "content_type": part.get_content_type(),
+        "content_id": part["content-id"] and str(part["content-id"]),
+        "disposition": part.get_content_disposition(),
+        "data_b64": base64.b64encode(part.get_payload(decode=True)).decode(),
+    }
+
+
 def parse_one(path):
     with open(path, "rb") as f:
         raw = f.read()
@@ -82,13 +99,12 @@ def parse_one(path):
         "to": str(msg["to"]),
         "text": plain.get_content() if plain is not None else None,
         "html": html.get_content() if html is not None else None,
-        "attachments": [
-            {
-                "filename": part.get_filename(),
-                "content_type": part.get_content_type(),
-                "data_b64": base64.b64encode(part.get_payload(decode=True)).decode(),
-            }
-            for part in msg.iter_attachments()
+        "structure": structure(msg),
+        "attachments": [part_json(part) for part in msg.iter_attachments()],
+        "inline": [
+            part_json(part)
+            for part in msg.walk()
+            if not part.is_multipart() and part["content-id"] is not None
         ],
         "defects": defects,
     }

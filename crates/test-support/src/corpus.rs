@@ -1,5 +1,5 @@
 //! The generated test corpus: UBL 2.1 invoice and credit note, XML edge cases, PDFs of every
-//! structure the signer must handle, and a binary file.
+//! structure the signer must handle, a binary file and small images (PNG, JPEG).
 
 use std::process::Command;
 
@@ -88,6 +88,26 @@ pub fn xml_comments() -> String {
 /// XML with non-ASCII text and attributes.
 pub fn xml_non_ascii() -> String {
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<fatura moeda=\"€\"><linha>Açúcar, pão e café — 3×</linha><nota>日本語 テキスト 😀</nota></fatura>\n".into()
+}
+
+/// A `width` × `height` RGB PNG of a `rgb` square on white (a logo for brand tests).
+pub fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("PNG header");
+    let (w, h) = (width as usize, height as usize);
+    let mut pixels = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let inside = (w / 4..w - w / 4).contains(&x) && (h / 4..h - h / 4).contains(&y);
+            pixels.extend(if inside { rgb } else { [255; 3] });
+        }
+    }
+    writer.write_image_data(&pixels).expect("PNG data");
+    writer.finish().expect("PNG end");
+    out
 }
 
 /// Arbitrary binary content for CAdES.

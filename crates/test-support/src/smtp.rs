@@ -217,15 +217,24 @@ pub struct Parsed {
     pub to: String,
     pub text: Option<String>,
     pub html: Option<String>,
+    /// The MIME tree, e.g. `multipart/mixed(multipart/alternative(text/plain,text/html),application/pdf)`.
+    pub structure: String,
+    /// The attachments (`iter_attachments`: the parts that are not the body).
     pub attachments: Vec<ParsedAttachment>,
+    /// Every leaf part with a `Content-ID` (inline images of a `multipart/related`), in order.
+    pub inline: Vec<ParsedAttachment>,
     pub defects: Vec<String>,
 }
 
-/// One attachment of a [`Parsed`] message.
+/// One attachment or inline part of a [`Parsed`] message.
 #[derive(Debug, serde::Deserialize)]
 pub struct ParsedAttachment {
     pub filename: Option<String>,
     pub content_type: String,
+    /// The `Content-ID` header as written, angle brackets included.
+    pub content_id: Option<String>,
+    /// `inline`, `attachment` or none.
+    pub disposition: Option<String>,
     pub data_b64: String,
 }
 
