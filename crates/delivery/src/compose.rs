@@ -9,6 +9,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::Address;
 
+use crate::brand::{Brand, Colors, Logo};
 use crate::custom::CustomTemplate;
 use crate::error::MailError;
 use crate::token::PortalToken;
@@ -126,6 +127,8 @@ pub struct DocumentsAvailable {
     pub document_names: Vec<String>,
     /// The signed files; leave empty unless the operation asked `attachDocuments`.
     pub attachments: Vec<Attachment>,
+    /// The client service's colours and logo (from its portal template), or the default look.
+    pub brand: Brand,
 }
 
 /// The `From` of the e-mails: a validated mailbox with an optional display name.
@@ -180,7 +183,10 @@ impl MailComposer {
     }
 
     /// The "documents available" e-mail to `receiver`, from the system template of
-    /// `content.language`, or from the client service's `custom` template when it has one.
+    /// `content.language`, or from the client service's `custom` template when it has one, in
+    /// `content.brand`'s colours. A logo travels as an inline image of a `multipart/related`
+    /// beside the HTML part (only when the HTML shows it); without one the message is
+    /// `multipart/alternative` (inside `multipart/mixed` when files are attached).
     pub fn documents_available(
         &self,
         receiver: &str,
@@ -193,6 +199,15 @@ impl MailComposer {
             reject_control_chars("document name", name)?;
         }
         let portal_link = self.portal_link(token);
+        // Unique per mail, so a client that caches images by Content-ID never shows another
+        // client service's logo.
+        let logo_cid = content.brand.logo.as_ref().map(|_| {
+            format!(
+                "logo.{}@{}",
+                uuid::Uuid::new_v4().simple(),
+                self.sender.0.email.domain()
+            )
+        });
         let values = Values {
             language: content.language,
             lang: content.language.bcp47(),
@@ -202,6 +217,8 @@ impl MailComposer {
             portal_link: &portal_link,
             receiver: receiver.trim(),
             attached: !content.attachments.is_empty(),
+            colors: &content.brand.colors,
+            logo_cid: logo_cid.as_deref(),
         };
         let (subject, text, html) = match custom {
             Some(template) => template.render(&values),
@@ -209,7 +226,23 @@ impl MailComposer {
         };
         // The subject is the one header built from data: refuse rather than fold.
         reject_control_chars("subject", &subject)?;
-        Mail::build(&self.sender, to, subject, text, html, &content.attachments)
+        // A custom template without `{{logo}}` does not show it: then it is not sent either (an
+        // unreferenced inline part shows up as an attachment in some clients).
+        let logo = match (&content.brand.logo, &logo_cid) {
+            (Some(logo), Some(cid)) if html.contains(&format!("cid:{cid}")) => {
+                Some((logo, cid.as_str()))
+            }
+            _ => None,
+        };
+        Mail::build(
+            &self.sender,
+            to,
+            subject,
+            text,
+            html,
+            logo,
+            &content.attachments,
+        )
     }
 }
 
@@ -223,6 +256,9 @@ pub(crate) struct Values<'a> {
     pub(crate) portal_link: &'a str,
     pub(crate) receiver: &'a str,
     pub(crate) attached: bool,
+    pub(crate) colors: &'a Colors,
+    /// The Content-ID of the logo's inline part (`<img src="cid:…">`), when there is a logo.
+    pub(crate) logo_cid: Option<&'a str>,
 }
 
 macro_rules! mail_templates {
@@ -286,9 +322,27 @@ impl Mail {
         subject: String,
         text: String,
         html: String,
+        logo: Option<(&Logo, &str)>,
         attachments: &[Attachment],
     ) -> Result<Self, MailError> {
-        let alternative = MultiPart::alternative_plain_html(text.clone(), html.clone());
+        let alternative = match logo {
+            None => MultiPart::alternative_plain_html(text.clone(), html.clone()),
+            // alternative(plain, related(html, image)): clients that show the HTML find the
+            // image beside it; the plain part stands alone.
+            Some((logo, cid)) => {
+                let content_type = ContentType::parse(logo.content_type())
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                let image = LettreAttachment::new_inline(cid.to_owned())
+                    .body(logo.bytes().to_vec(), content_type);
+                MultiPart::alternative()
+                    .singlepart(SinglePart::plain(text.clone()))
+                    .multipart(
+                        MultiPart::related()
+                            .singlepart(SinglePart::html(html.clone()))
+                            .singlepart(image),
+                    )
+            }
+        };
         // Our own domain, not the host name of whichever instance composed it.
         let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), sender.0.email.domain());
         let builder = lettre::Message::builder()

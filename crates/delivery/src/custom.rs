@@ -12,6 +12,9 @@
 //! | `{{document_list}}` | the document names: one `- name` line each in text, a `<ul>` in HTML, comma-separated in the subject |
 //! | `{{portal_link}}` | `{portal_base_url}/d/{token}` |
 //! | `{{receiver_email}}` | the receiver's address |
+//! | `{{brand_color}}` | the brand colour (`--brand` of the portal template), as `#rrggbb` or `#rgb` |
+//! | `{{brand_text_color}}` | the colour of text on the brand colour (`--brand-text`), likewise |
+//! | `{{logo}}` | HTML: `<img src="cid:…" alt="{issuer name}" height="48">` when the portal template has a usable logo, else empty; text and subject: empty |
 //!
 //! Spaces inside the braces are allowed (`{{ issuer_name }}`); any other `{{…}}` is an error.
 //!
@@ -20,7 +23,11 @@
 //! (operators of the client service write it). In the subject and text part values are
 //! inserted as they are, and the composed subject must hold no control character. When no HTML
 //! template is given, the HTML part is the text part, escaped, with line breaks kept and the
-//! portal link made clickable.
+//! portal link made clickable (and `{{logo}}` there is the image too).
+//!
+//! The colours are hex values checked by [`HexColor`](crate::HexColor), so
+//! `style="background:{{brand_color}}"` is safe. The logo's inline part is only sent when the
+//! HTML shows it.
 
 use crate::compose::Values;
 use crate::error::MailError;
@@ -43,6 +50,9 @@ enum Field {
     DocumentList,
     PortalLink,
     ReceiverEmail,
+    BrandColor,
+    BrandTextColor,
+    Logo,
 }
 
 impl Field {
@@ -53,6 +63,9 @@ impl Field {
             "document_list" => Self::DocumentList,
             "portal_link" => Self::PortalLink,
             "receiver_email" => Self::ReceiverEmail,
+            "brand_color" => Self::BrandColor,
+            "brand_text_color" => Self::BrandTextColor,
+            "logo" => Self::Logo,
             _ => return None,
         })
     }
@@ -131,7 +144,7 @@ fn parse_part(part: &'static str, source: &str) -> Result<Vec<Segment>, MailErro
         let field = Field::from_name(name).ok_or_else(|| MailError::Template {
             part,
             reason: format!(
-                "unknown placeholder {{{{{}}}}}; known: issuer_name, operation_description, document_list, portal_link, receiver_email",
+                "unknown placeholder {{{{{}}}}}; known: issuer_name, operation_description, document_list, portal_link, receiver_email, brand_color, brand_text_color, logo",
                 name.chars().take(40).collect::<String>()
             ),
         })?;
@@ -159,6 +172,9 @@ fn render(segments: &[Segment], v: &Values<'_>, mode: Mode) -> String {
 fn push_field(out: &mut String, field: Field, v: &Values<'_>, mode: Mode) {
     let value = match field {
         Field::DocumentList => return push_document_list(out, v.documents, mode),
+        Field::Logo => return push_logo(out, v, mode),
+        Field::BrandColor => v.colors.brand.as_str(),
+        Field::BrandTextColor => v.colors.brand_text.as_str(),
         Field::IssuerName => v.issuer_name,
         Field::OperationDescription => v.operation_description.unwrap_or(""),
         Field::PortalLink => v.portal_link,
@@ -197,6 +213,19 @@ fn push_document_list(out: &mut String, documents: &[String], mode: Mode) {
             }
             out.push_str("</ul>");
         }
+    }
+}
+
+fn push_logo(out: &mut String, v: &Values<'_>, mode: Mode) {
+    let Some(cid) = v.logo_cid else {
+        return;
+    };
+    if let Mode::Html | Mode::HtmlFromText = mode {
+        out.push_str("<img src=\"cid:");
+        push_escaped(out, cid);
+        out.push_str("\" alt=\"");
+        push_escaped(out, v.issuer_name);
+        out.push_str("\" height=\"48\">");
     }
 }
 

@@ -5,7 +5,8 @@
 //!   [`PortalToken::hash`] is ever stored.
 //! - [`MailComposer::documents_available`]: the e-mail (plain text + HTML, pt_PT or en, the
 //!   signed files attached on request), from the askama system templates or a client service's
-//!   [`CustomTemplate`].
+//!   [`CustomTemplate`], in the client service's [`Brand`] (the colours and logo of its portal
+//!   template).
 //! - [`MailTransport`]: [`SmtpTransport`] (lettre) or [`EmlDirTransport`] (`.eml` files, the
 //!   development default). Failures are [`DeliveryError::Transient`] or
 //!   [`DeliveryError::Permanent`].
@@ -18,14 +19,17 @@
 //!
 //! Security limits: header values built from data (subject, addresses, display names,
 //! attachment names) refuse every control character, so no header can be injected; every value
-//! placed in HTML is escaped. A mail's `Debug` hides its bodies, which carry the token.
+//! placed in HTML is escaped, and brand colours are hex values checked by [`HexColor`]. A
+//! mail's `Debug` hides its bodies, which carry the token.
 
+mod brand;
 mod compose;
 mod custom;
 mod error;
 mod token;
 mod transport;
 
+pub use brand::{Brand, Colors, HexColor, Logo, MAX_LOGO_BYTES};
 pub use compose::{Attachment, DocumentsAvailable, Language, Mail, MailComposer, Sender};
 pub use custom::{escape_html, CustomTemplate, MAX_TEMPLATE_BYTES};
 pub use error::{DeliveryError, MailError};

@@ -3,7 +3,7 @@
 //! The queue is the `deliveries` table (`signstash_store::deliveries`). A worker on any
 //! instance claims a batch with a lease; for each delivery it makes a fresh portal token
 //! (only its SHA-256 is stored, in `portal_links`), composes the mail in the client service's
-//! language, sends it, and records `SENT`, `SENDING_ERROR` (retried after a backoff) or
+//! language and brand (the colours and logo of its portal template), sends it, and records `SENT`, `SENDING_ERROR` (retried after a backoff) or
 //! `SENDING_FAILED` (permanent failure, or the retry threshold reached).
 //!
 //! Nothing is lost when a worker dies mid-batch: its claimed rows become due again when the
@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret as _;
 use signstash_delivery::{
-    Attachment, CustomTemplate, DeliveryError, DocumentsAvailable, EmlDirTransport, Language, Mail,
-    MailComposer, MailTransport, PortalToken, Sender, SmtpTimeouts, SmtpTransport,
+    Attachment, Brand, CustomTemplate, DeliveryError, DocumentsAvailable, EmlDirTransport,
+    Language, Mail, MailComposer, MailTransport, PortalToken, Sender, SmtpTimeouts, SmtpTransport,
 };
 use signstash_domain::{DeliveryStatus, SignStatus, SignatureType, TemplateKind};
 use signstash_store::deliveries::{self, Claimed, RetryPolicy};
@@ -324,6 +324,7 @@ async fn compose(app: &App, mailer: &Mailer, claimed: &Claimed) -> Result<Mail, 
         operation_description: Some(op.description.clone()).filter(|s| !s.trim().is_empty()),
         document_names: signed.iter().map(|(doc, _)| doc.name.clone()).collect(),
         attachments,
+        brand: brand(app, &cs).await,
     };
     let custom = custom_template(app, &cs).await;
     let token = PortalToken::generate();
@@ -366,6 +367,41 @@ fn attachment_name(doc: &documents::Document) -> (String, String) {
         ),
         _ => (doc.name.clone(), doc.content_type.clone()),
     }
+}
+
+/// The look of the client portal, for the mail: the colours and logo of the PORTAL template the
+/// portal uses (the same lookup as `client-portal`'s `page::brand`), else the default look. A
+/// template that cannot be read or used never stops a mail.
+async fn brand(app: &App, cs: &client_services::ClientService) -> Brand {
+    let template = match templates::effective(
+        &app.db,
+        cs.id,
+        TemplateKind::Portal,
+        Some(cs.language),
+    )
+    .await
+    {
+        Ok(Some(template)) => template,
+        Ok(None) => return Brand::default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "portal template unreadable; the e-mail has the default look");
+            return Brand::default();
+        }
+    };
+    let logo = template
+        .logo
+        .as_deref()
+        .filter(|bytes| !bytes.is_empty())
+        .map(|bytes| (bytes, template.logo_content_type.as_deref().unwrap_or("")));
+    let brand = Brand::from_portal_template(&template.body, logo);
+    if logo.is_some() && brand.logo.is_none() {
+        tracing::info!(
+            template = template.id.0,
+            content_type = template.logo_content_type.as_deref().unwrap_or(""),
+            "the portal logo is not sent by e-mail (only PNG, JPEG or GIF up to 512 KiB)"
+        );
+    }
+    brand
 }
 
 /// The client service's own e-mail template, if it has one that parses; the system template

@@ -5,7 +5,7 @@
 
 pub mod fixtures {
     use signstash_delivery::{
-        Attachment, DocumentsAvailable, Language, MailComposer, PortalToken, Sender,
+        Attachment, Brand, DocumentsAvailable, Language, MailComposer, PortalToken, Sender,
     };
 
     pub const PORTAL: &str = "https://portal.signstash.test";
@@ -39,6 +39,7 @@ pub mod fixtures {
                     .expect("attachment"),
                 Attachment::new("FT 2026-124.xml", "text/xml", xml_bytes()).expect("attachment"),
             ],
+            brand: Brand::default(),
         }
     }
 
@@ -49,7 +50,21 @@ pub mod fixtures {
             operation_description: None,
             document_names: vec!["invoice-123.xml".into()],
             attachments: vec![],
+            brand: Brand::default(),
         }
+    }
+
+    /// The brand tests' portal CSS: green buttons with near-white text.
+    pub const BRAND_CSS: &str = ":root { --brand: #0B7A3E; --brand-text: #fefefe; }";
+
+    /// A small real PNG.
+    pub fn logo_png() -> Vec<u8> {
+        signstash_test_support::corpus::png(96, 48, [0x0b, 0x7a, 0x3e])
+    }
+
+    /// [`BRAND_CSS`] with [`logo_png`].
+    pub fn branded() -> Brand {
+        Brand::from_portal_template(BRAND_CSS, Some((&logo_png(), "image/png")))
     }
 
     pub use signstash_test_support::smtp::portal_token_in as token_in;
