@@ -196,6 +196,142 @@ async fn without_attach_documents_the_mail_has_only_the_link(pool: PgPool) {
     assert_ne!(tokens[0], tokens[1], "one link per receiver");
 }
 
+/// Gives client service `alias` a PORTAL template (what the backoffice will write); returns
+/// the template's id.
+async fn give_portal_template(pool: &PgPool, alias: &str, css: &str, logo: &[u8], ty: &str) -> i64 {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO templates (client_service_id, kind, name, body, logo, logo_content_type)
+         SELECT id, 'PORTAL', 'Brand', $2, $3, $4 FROM client_services WHERE alias = $1
+         RETURNING id",
+    )
+    .bind(alias)
+    .bind(css)
+    .bind(logo)
+    .bind(ty)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE client_services SET portal_template_id = $2 WHERE alias = $1")
+        .bind(alias)
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap();
+    id
+}
+
+/// The `cid:` the HTML's `<img>` points at.
+fn img_cid(html: &str) -> &str {
+    let at = html
+        .find("<img src=\"cid:")
+        .expect("an <img> with a cid: source")
+        + 14;
+    let len = html[at..].find('"').unwrap();
+    &html[at..at + len]
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn the_mail_wears_the_brand_of_the_client_services_portal_template(pool: PgPool) {
+    let Some(smtp) = SmtpServer::accepting() else {
+        return;
+    };
+    // The demo client services are seeded when the service starts.
+    let app = spawn_app(pool, &smtp.url()).await;
+    let logo = corpus::png(120, 48, [0x0b, 0x7a, 0x3e]);
+    give_portal_template(
+        &app.pool,
+        "demo",
+        "/* Demo Issuer */ :root{--brand:#0b7a3e} @media print { :root { --brand: #000 } }",
+        &logo,
+        "image/png",
+    )
+    .await;
+    // `demo2` has an SVG logo, which mails do not carry: its colours still apply.
+    give_portal_template(
+        &app.pool,
+        "demo2",
+        "html { --brand: #7a1f5c; --brand-text: #fff; }",
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        "image/svg+xml",
+    )
+    .await;
+    let token = app.token("demo").await;
+    app.sign(&token, "OP-1", &["branded@example.com"], true)
+        .await;
+    let token2 = app.token("demo2").await;
+    app.sign(&token2, "OP-2", &["svg@example.com"], false).await;
+    assert_eq!(app.run_once().await, 2);
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 2, "{}", smtp.log());
+    let m = messages
+        .iter()
+        .find(|m| m.to == "branded@example.com")
+        .unwrap();
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    assert_eq!(
+        m.structure,
+        "multipart/mixed(multipart/alternative(text/plain,multipart/related(text/html,image/png)),application/pdf)"
+    );
+    let html = m.html.as_deref().unwrap();
+    let text = m.text.as_deref().unwrap();
+    // The button and the link in the brand's colour; the rest of portal.css's defaults.
+    let link = format!("{PORTAL}/d/{}", token_in(text));
+    assert!(
+        html.contains(&format!(
+            "<a href=\"{link}\" style=\"display:inline-block;padding:10px 18px;background:#0b7a3e;color:#ffffff;"
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("#1d4ed8"), "{html}");
+    assert!(!html.contains("#000;"), "@media is not the mail's: {html}");
+    // The logo: an inline part whose Content-ID the <img> names, the template's bytes.
+    let [image] = m.inline.as_slice() else {
+        panic!("one inline part: {:?}", m.inline);
+    };
+    assert_eq!(image.content_type, "image/png");
+    assert_eq!(image.disposition.as_deref(), Some("inline"));
+    assert_eq!(
+        image.content_id.as_deref().unwrap(),
+        format!("<{}>", img_cid(html))
+    );
+    assert!(
+        B64.decode(&image.data_b64).unwrap() == logo,
+        "the logo's bytes"
+    );
+    assert!(html.contains("alt=\"Demo Issuer\" height=\"48\""), "{html}");
+    // Only the signed file is an attachment; the portal link works as before.
+    assert_eq!(m.attachments.len(), 1, "{:?}", m.attachments);
+    assert_eq!(m.attachments[0].filename.as_deref(), Some("fatura-1.pdf"));
+    assert_eq!(token_in(html), token_in(text));
+    assert!(link_is_stored(&app.pool, &token_in(text)).await);
+
+    let m = messages.iter().find(|m| m.to == "svg@example.com").unwrap();
+    assert!(m.defects.is_empty(), "{:?}", m.defects);
+    assert_eq!(m.structure, "multipart/alternative(text/plain,text/html)");
+    assert!(m.inline.is_empty());
+    let html = m.html.as_deref().unwrap();
+    assert!(html.contains("background:#7a1f5c;color:#fff;"), "{html}");
+    assert!(!html.contains("<img") && !html.contains("svg"), "{html}");
+    assert!(link_is_stored(&app.pool, &token_in(m.text.as_deref().unwrap())).await);
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn without_a_portal_template_the_mail_has_the_default_look(pool: PgPool) {
+    let Some(smtp) = SmtpServer::accepting() else {
+        return;
+    };
+    let app = spawn_app(pool, &smtp.url()).await;
+    let token = app.token("demo").await;
+    app.sign(&token, "OP-1", &["r@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    let m = &smtp.messages()[0];
+    assert_eq!(m.structure, "multipart/alternative(text/plain,text/html)");
+    let html = m.html.as_deref().unwrap();
+    assert!(html.contains("background:#1d4ed8;color:#ffffff;"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+}
+
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn a_server_that_refuses_then_accepts_gives_sending_error_then_sent(pool: PgPool) {
     let Some(smtp) = SmtpServer::start(Behaviour::Refuse {
