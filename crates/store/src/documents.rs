@@ -9,7 +9,7 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
 use crate::document_store::StoredDocument;
-use crate::error::{one_row, StoreError};
+use crate::error::StoreError;
 
 /// A document as read back (`documentList[]`).
 #[derive(Clone, sqlx::FromRow)]
@@ -95,7 +95,8 @@ impl Document {
     }
 }
 
-const COLUMNS: &str = "id, operation_id, client_service_id, position, external_reference, name,
+pub(crate) const COLUMNS: &str =
+    "id, operation_id, client_service_id, position, external_reference, name,
     content_type, signature_type, sign_options, sign_status, sign_error, sign_error_message,
     cipher_status, storage_status, content_length, signed_content_length, storage_key,
     wrapped_key, digest_algorithm, digest, signature_value, attributes, storage_period_months,
@@ -133,81 +134,31 @@ pub async fn find(
     .await?)
 }
 
-/// Marks a document signed, with its `documentAttributes` and, for hash signing, the
-/// signature value.
-pub async fn set_signed(
-    db: impl PgExecutor<'_>,
-    client_service_id: ClientServiceId,
-    id: DocumentId,
-    attributes: &serde_json::Value,
-    signature_value: Option<&[u8]>,
-) -> Result<(), StoreError> {
-    one_row(
-        sqlx::query(
-            "UPDATE documents SET sign_status = 'SIGNED', sign_error = NULL,
-                    sign_error_message = NULL, attributes = $3, signature_value = $4,
-                    signed_at = now()
-             WHERE id = $1 AND client_service_id = $2",
-        )
-        .bind(id)
-        .bind(client_service_id)
-        .bind(attributes)
-        .bind(signature_value)
-        .execute(db)
-        .await?,
-    )
-}
-
-/// Marks a document failed. `message` is for operators and logs, not for the API.
-pub async fn set_sign_error(
-    db: impl PgExecutor<'_>,
-    client_service_id: ClientServiceId,
-    id: DocumentId,
-    error: SignError,
-    message: Option<&str>,
-) -> Result<(), StoreError> {
-    one_row(
-        sqlx::query(
-            "UPDATE documents SET sign_status = 'ERROR_SIGNING', sign_error = $3,
-                    sign_error_message = $4
-             WHERE id = $1 AND client_service_id = $2",
-        )
-        .bind(id)
-        .bind(client_service_id)
-        .bind(error)
-        .bind(message)
-        .execute(db)
-        .await?,
-    )
-}
-
-/// Records where (and whether) the signed bytes were stored. `stored` is `None` when nothing
-/// was stored (hash signing, storage failure): the statuses then tell why.
-pub async fn set_storage(
-    db: impl PgExecutor<'_>,
-    client_service_id: ClientServiceId,
-    id: DocumentId,
-    stored: Option<&StoredDocument>,
-    cipher_status: CipherStatus,
-    storage_status: StorageStatus,
-) -> Result<(), StoreError> {
-    let length = stored.and_then(|s| i64::try_from(s.content_length).ok());
-    one_row(
-        sqlx::query(
-            "UPDATE documents SET storage_key = $3, wrapped_key = $4, signed_content_length = $5,
-                    cipher_status = $6, storage_status = $7
-             WHERE id = $1 AND client_service_id = $2",
-        )
-        .bind(id)
-        .bind(client_service_id)
-        .bind(stored.map(|s| s.storage_key.as_str()))
-        .bind(stored.map(|s| s.wrapped_key.as_slice()))
-        .bind(length)
-        .bind(cipher_status)
-        .bind(storage_status)
-        .execute(db)
-        .await?,
-    )
+/// What became of one document, recorded with its operation's end by
+/// [`crate::operations::finish`].
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Signed: its `documentAttributes`, for hash signing the signature value, and where (and
+    /// whether) the signed bytes were stored — `None` for hash signing, whose statuses say why.
+    Signed {
+        /// `documentAttributes`.
+        attributes: serde_json::Value,
+        /// Hash signing: the signature value returned.
+        signature_value: Option<Vec<u8>>,
+        /// Where the signed bytes are.
+        stored: Option<StoredDocument>,
+        /// `cipherStatus`.
+        cipher_status: CipherStatus,
+        /// `storageStatus`.
+        storage_status: StorageStatus,
+    },
+    /// Not signed (or not stored). `message` is for operators and logs, not for the API.
+    Failed {
+        /// `signError`.
+        error: SignError,
+        /// Detail.
+        message: Option<String>,
+    },
 }
 
 /// Documents whose storage period ended (custody sweeper), across tenants, oldest first.

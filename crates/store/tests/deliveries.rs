@@ -26,7 +26,7 @@ async fn queue(pool: &PgPool, receivers: usize) -> Queued {
     let a = tenant(pool, "demo").await;
     let mut conn = pool.acquire().await.unwrap();
     let created = operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(a.client_service, "ERP-1", &["INV-1"], &[]),
     )
     .await

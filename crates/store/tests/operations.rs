@@ -64,7 +64,7 @@ async fn create_then_read_back(pool: PgPool) {
     let a = tenant(&pool, "demo").await;
     let mut conn = pool.acquire().await.unwrap();
     let created = operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(
             a.client_service,
             "ERP-1",
@@ -131,13 +131,13 @@ async fn a_reused_operation_reference_is_a_duplicate_and_writes_nothing(pool: Pg
     let a = tenant(&pool, "demo").await;
     let mut conn = pool.acquire().await.unwrap();
     operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(a.client_service, "ERP-1", &["INV-1"], &[]),
     )
     .await
     .unwrap();
     let err = operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(a.client_service, "ERP-1", &["INV-9"], &[]),
     )
     .await
@@ -164,13 +164,13 @@ async fn a_reused_document_reference_is_a_duplicate_and_rolls_back_the_operation
     let a = tenant(&pool, "demo").await;
     let mut conn = pool.acquire().await.unwrap();
     operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(a.client_service, "ERP-1", &["INV-1"], &[]),
     )
     .await
     .unwrap();
     let err = operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(a.client_service, "ERP-2", &["INV-1"], &[]),
     )
     .await
@@ -188,7 +188,7 @@ async fn a_reused_document_reference_is_a_duplicate_and_rolls_back_the_operation
     );
     // Twice the same reference inside one request is refused the same way.
     let err = operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(a.client_service, "ERP-3", &["INV-7", "INV-7"], &[]),
     )
     .await
@@ -205,13 +205,13 @@ async fn the_same_references_are_free_for_another_client_service(pool: PgPool) {
     let b = tenant(&pool, "demo2").await;
     let mut conn = pool.acquire().await.unwrap();
     operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(a.client_service, "ERP-1", &["INV-1"], &[]),
     )
     .await
     .unwrap();
     operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(b.client_service, "ERP-1", &["INV-1"], &[]),
     )
     .await
@@ -230,7 +230,7 @@ async fn race(
     let pool_a = pool.clone();
     let task_a = tokio::spawn(async move {
         let mut tx = pool_a.begin().await.unwrap();
-        let created = operations::create(&mut tx, &operation(cs, op_a, &[doc_a], &[]))
+        let created = operations::create(&mut *tx, &operation(cs, op_a, &[doc_a], &[]))
             .await
             .unwrap();
         inserted_tx.send(()).unwrap();
@@ -242,7 +242,7 @@ async fn race(
     let task_b = tokio::spawn(async move {
         inserted_rx.await.unwrap();
         let mut conn = pool_b.acquire().await.unwrap();
-        operations::create(&mut conn, &operation(cs, op_b, &[doc_b], &[])).await
+        operations::create(&mut *conn, &operation(cs, op_b, &[doc_b], &[])).await
     });
     let id_a = task_a.await.unwrap();
     let err = task_b.await.unwrap().unwrap_err();
@@ -298,7 +298,11 @@ async fn twenty_identical_requests_give_exactly_one_operation(pool: PgPool) {
         tasks.push(tokio::spawn(async move {
             let mut conn = pool.acquire().await.unwrap();
             barrier.wait().await;
-            operations::create(&mut conn, &operation(cs, "ERP-1", &["INV-1", "INV-2"], &[])).await
+            operations::create(
+                &mut *conn,
+                &operation(cs, "ERP-1", &["INV-1", "INV-2"], &[]),
+            )
+            .await
         }));
     }
     let (mut ok, mut duplicate) = (0, 0);
@@ -318,7 +322,7 @@ async fn another_client_service_finds_nothing_of_a(pool: PgPool) {
     let b = tenant(&pool, "demo2").await;
     let mut conn = pool.acquire().await.unwrap();
     let created = operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(
             a.client_service,
             "ERP-1",
@@ -362,14 +366,19 @@ async fn another_client_service_finds_nothing_of_a(pool: PgPool) {
             .unwrap()
             .is_empty()
     );
-    // Writes are scoped too.
+    // Writes are scoped too: B cannot finish A's operation nor record A's document.
+    let failed = documents::Outcome::Failed {
+        error: SignError::SignOperationInternalError,
+        message: None,
+    };
     assert!(matches!(
-        documents::set_sign_error(
+        operations::finish(
             &pool,
             b.client_service,
-            doc,
-            SignError::SignOperationInternalError,
-            None
+            created.id,
+            OperationStatus::Executed,
+            1,
+            &[(doc, failed.clone())]
         )
         .await,
         Err(StoreError::NotFound)
@@ -380,11 +389,20 @@ async fn another_client_service_finds_nothing_of_a(pool: PgPool) {
             b.client_service,
             created.id,
             OperationStatus::Executed,
-            1
+            1,
+            &[]
         )
         .await,
-        Err(StoreError::NotFound)
+        Ok(docs) if docs.is_empty()
     ));
+    assert_eq!(
+        operations::find(&pool, a.client_service, created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        OperationStatus::PendingExecution
+    );
     // B cannot queue an e-mail on A's operation (resend).
     assert!(matches!(
         deliveries::enqueue(
@@ -425,69 +443,71 @@ async fn sign_results_and_storage_are_recorded(pool: PgPool) {
     let a = tenant(&pool, "demo").await;
     let cs = a.client_service;
     let mut conn = pool.acquire().await.unwrap();
-    let created = operations::create(&mut conn, &operation(cs, "ERP-1", &["INV-1", "INV-2"], &[]))
-        .await
-        .unwrap();
+    let created = operations::create(
+        &mut *conn,
+        &operation(cs, "ERP-1", &["INV-1", "INV-2"], &[]),
+    )
+    .await
+    .unwrap();
     let (d1, d2) = (created.document_ids[0], created.document_ids[1]);
-    operations::mark_started(&pool, cs, created.id)
-        .await
-        .unwrap();
 
     let attributes =
         serde_json::json!([{"key": "SIGNATURE_ATTRIBUTE_CANONICAL", "value": "EXCLUSIVE"}]);
-    documents::set_signed(&pool, cs, d1, &attributes, None)
-        .await
-        .unwrap();
     let stored = StoredDocument {
         storage_key: "documents/2026/11/abc".into(),
         wrapped_key: vec![1; 61],
         content_length: 6000,
     };
-    documents::set_storage(
+    // Outcomes in any order; the answer comes back in request order.
+    let docs = operations::finish(
         &pool,
         cs,
-        d1,
-        Some(&stored),
-        CipherStatus::Ciphered,
-        StorageStatus::ContentStored,
+        created.id,
+        OperationStatus::ExecutionError,
+        37,
+        &[
+            (
+                d2,
+                documents::Outcome::Failed {
+                    error: SignError::TimestampSignError,
+                    message: Some("tsa timed out".into()),
+                },
+            ),
+            (
+                d1,
+                documents::Outcome::Signed {
+                    attributes: attributes.clone(),
+                    signature_value: None,
+                    stored: Some(stored.clone()),
+                    cipher_status: CipherStatus::Ciphered,
+                    storage_status: StorageStatus::ContentStored,
+                },
+            ),
+        ],
     )
     .await
     .unwrap();
-    documents::set_sign_error(
-        &pool,
-        cs,
-        d2,
-        SignError::TimestampSignError,
-        Some("tsa timed out"),
-    )
-    .await
-    .unwrap();
-    documents::set_storage(
-        &pool,
-        cs,
-        d2,
-        None,
-        CipherStatus::NoCipher,
-        StorageStatus::ContentNotStored,
-    )
-    .await
-    .unwrap();
-
-    let docs = documents::list_for_operation(&pool, cs, created.id)
+    let listed = documents::list_for_operation(&pool, cs, created.id)
         .await
         .unwrap();
+    let summary = |d: &documents::Document| (d.id, d.sign_status, d.sign_error, d.stored());
+    assert_eq!(
+        docs.iter().map(summary).collect::<Vec<_>>(),
+        listed.iter().map(summary).collect::<Vec<_>>()
+    );
+    assert_eq!(docs[0].id, d1);
     assert_eq!(docs[0].sign_status, SignStatus::Signed);
     assert_eq!(docs[0].attributes, attributes);
     assert_eq!(docs[0].stored(), Some(stored));
     assert_eq!(docs[0].cipher_status, CipherStatus::Ciphered);
+    assert_eq!(docs[0].storage_status, StorageStatus::ContentStored);
+    assert!(docs[0].signed_at.is_some());
     assert_eq!(docs[1].sign_status, SignStatus::ErrorSigning);
     assert_eq!(docs[1].sign_error, Some(SignError::TimestampSignError));
+    assert_eq!(docs[1].sign_error_message.as_deref(), Some("tsa timed out"));
     assert_eq!(docs[1].stored(), None);
+    assert_eq!(docs[1].signed_at, None);
 
-    let status = OperationStatus::from_documents(docs.iter().map(|d| d.sign_status));
-    operations::finish(&pool, cs, created.id, status, 37)
-        .await
-        .unwrap();
     let op = operations::find(&pool, cs, created.id)
         .await
         .unwrap()
@@ -503,24 +523,31 @@ async fn repositories_compose_in_one_transaction(pool: PgPool) {
     let a = tenant(&pool, "demo").await;
     let cs = a.client_service;
     let mut tx = pool.begin().await.unwrap();
-    let created = operations::create(&mut tx, &operation(cs, "ERP-1", &["INV-1"], &[]))
+    let created = operations::create(&mut *tx, &operation(cs, "ERP-1", &["INV-1"], &[]))
         .await
         .unwrap();
-    documents::set_sign_error(
+    operations::finish(
         &mut *tx,
         cs,
-        created.document_ids[0],
-        SignError::ConfigurationSignError,
-        None,
+        created.id,
+        OperationStatus::ExecutionFailed,
+        1,
+        &[(
+            created.document_ids[0],
+            documents::Outcome::Failed {
+                error: SignError::ConfigurationSignError,
+                message: None,
+            },
+        )],
     )
     .await
     .unwrap();
-    // A duplicate inside the caller's transaction rolls back only its savepoint.
-    let nested = tx.begin().await.unwrap();
-    drop(nested);
-    let err = operations::create(&mut tx, &operation(cs, "ERP-1", &["INV-2"], &[]))
+    // A duplicate inside the caller's transaction, in a savepoint, rolls back only that.
+    let mut savepoint = tx.begin().await.unwrap();
+    let err = operations::create(&mut *savepoint, &operation(cs, "ERP-1", &["INV-2"], &[]))
         .await
         .unwrap_err();
+    savepoint.rollback().await.unwrap();
     assert!(matches!(err, StoreError::Duplicate(_)));
     assert!(operations::find(&mut *tx, cs, created.id)
         .await

@@ -260,7 +260,7 @@ async fn portal_links_open_by_token_hash_until_they_expire(pool: PgPool) {
     let b = tenant(&pool, "demo2").await;
     let mut conn = pool.acquire().await.unwrap();
     let created = operations::create(
-        &mut conn,
+        &mut *conn,
         &operation(
             a.client_service,
             "ERP-1",

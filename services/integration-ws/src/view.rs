@@ -2,6 +2,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use bytes::Bytes;
 use serde::Serialize;
 use signstash_domain::{ClientServiceId, OperationId};
 use signstash_store::client_services::ClientService;
@@ -133,51 +134,36 @@ pub async fn load(
     let receivers = deliveries::list_for_operation(&app.db, csid, id)
         .await
         .map_err(ApiError::internal)?;
-    let mut document_list = Vec::with_capacity(docs.len());
-    for d in docs {
-        let signed_content = match (include_content, d.stored()) {
+    let mut contents = Vec::with_capacity(docs.len());
+    for d in &docs {
+        contents.push(match (include_content, d.stored()) {
             (true, Some(stored)) => Some(
-                B64.encode(
-                    app.documents
-                        .get(&stored)
-                        .await
-                        .map_err(ApiError::internal)?,
-                ),
+                app.documents
+                    .get(&stored)
+                    .await
+                    .map_err(ApiError::internal)?,
             ),
             _ => None,
-        };
-        let document_attributes = match &d.attributes {
-            serde_json::Value::Object(map) => map
-                .iter()
-                .map(|(k, v)| Attribute {
-                    key: k.clone(),
-                    value: v
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string()),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        document_list.push(DocumentView {
-            internal_id: d.id.0,
-            external_reference: d.external_reference.to_string(),
-            name: d.name,
-            content_type: d.content_type,
-            sign_status: d.sign_status.as_str().into(),
-            sign_error: d.sign_error.map(|e| e.as_str().into()),
-            cipher_status: d.cipher_status.as_str().into(),
-            storage_status: d.storage_status.as_str().into(),
-            content_length: d.content_length,
-            reception_date: date(d.received_at),
-            storage_period: d.storage_period_months,
-            storage_end_date: d.storage_end_date.map(date),
-            signed_content,
-            signature_value: d.signature_value.as_deref().map(|v| B64.encode(v)),
-            document_attributes,
         });
     }
-    Ok(Some(SignOperation {
+    Ok(Some(assemble(cs, &op, docs, contents, &receivers)))
+}
+
+/// The answer for an operation read back or just finished: `contents[i]` is the signed content
+/// of `docs[i]` when it is to be returned.
+pub fn assemble(
+    cs: &ClientService,
+    op: &operations::Operation,
+    docs: Vec<documents::Document>,
+    contents: Vec<Option<Bytes>>,
+    receivers: &[deliveries::Delivery],
+) -> SignOperation {
+    let document_list = docs
+        .into_iter()
+        .zip(contents.into_iter().chain(std::iter::repeat(None)))
+        .map(|(d, content)| document_view(d, content.map(|c| B64.encode(c))))
+        .collect();
+    SignOperation {
         id: op.id.0,
         operation_type: op.operation_type.as_str().into(),
         status: op.status.as_str().into(),
@@ -191,7 +177,7 @@ pub async fn load(
         folder: Folder {
             folder_id: op.id.0,
             external_reference: op.external_reference.to_string(),
-            description: op.description,
+            description: op.description.clone(),
             folder_content: op.folder_content.as_str().into(),
         },
         execution_time: op.execution_time_ms,
@@ -199,12 +185,45 @@ pub async fn load(
         delivery_info: DeliveryInfo {
             attach_documents: op.attach_documents,
             person_receiver: receivers
-                .into_iter()
+                .iter()
                 .map(|r| Receiver {
                     email: r.receiver_email.to_string(),
                     delivery_status: r.status.as_str().into(),
                 })
                 .collect(),
         },
-    }))
+    }
+}
+
+fn document_view(d: documents::Document, signed_content: Option<String>) -> DocumentView {
+    let document_attributes = match &d.attributes {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| Attribute {
+                key: k.clone(),
+                value: v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    DocumentView {
+        internal_id: d.id.0,
+        external_reference: d.external_reference.to_string(),
+        name: d.name,
+        content_type: d.content_type,
+        sign_status: d.sign_status.as_str().into(),
+        sign_error: d.sign_error.map(|e| e.as_str().into()),
+        cipher_status: d.cipher_status.as_str().into(),
+        storage_status: d.storage_status.as_str().into(),
+        content_length: d.content_length,
+        reception_date: date(d.received_at),
+        storage_period: d.storage_period_months,
+        storage_end_date: d.storage_end_date.map(date),
+        signed_content,
+        signature_value: d.signature_value.as_deref().map(|v| B64.encode(v)),
+        document_attributes,
+    }
 }

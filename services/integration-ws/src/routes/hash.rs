@@ -10,17 +10,17 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use signstash_domain::{
-    CipherStatus, ErrorCode, ExternalReference, FolderContent, SignError, SignStatus,
-    SignatureType, StorageStatus,
+    CipherStatus, ErrorCode, ExternalReference, FolderContent, SignError, SignatureType,
+    StorageStatus,
 };
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_signing::{DigestAlgorithm, KeyKind};
-use signstash_store::{documents, operations};
+use signstash_store::documents::Outcome;
+use signstash_store::operations;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::sign::{
-    authenticate, authenticate_to_create, create_operation, finish_operation, record_failure,
-    signer,
+    authenticate, authenticate_to_create, create_operation, failed, finish_operation, signer,
 };
 use crate::state::AppState;
 use crate::view::SignOperation;
@@ -210,42 +210,28 @@ async fn hash_sign(
     };
     let created = create_operation(&app, &new).await?;
     let started = std::time::Instant::now();
-    let mut statuses = Vec::new();
-    for ((alg, digest), id) in to_sign.into_iter().zip(created.document_ids) {
+    let mut outcomes = Vec::with_capacity(to_sign.len());
+    for ((alg, digest), id) in to_sign
+        .into_iter()
+        .zip(created.document_ids.iter().copied())
+    {
         let s = signer.clone();
         let value = tokio::task::spawn_blocking(move || s.sign(alg, &[], &digest))
             .await
             .map_err(ApiError::internal)?;
-        match value {
-            Ok(v) => {
-                documents::set_signed(&app.db, cs.id, id, &serde_json::json!({}), Some(&v))
-                    .await
-                    .map_err(ApiError::internal)?;
-                documents::set_storage(
-                    &app.db,
-                    cs.id,
-                    id,
-                    None,
-                    CipherStatus::NoCipher,
-                    StorageStatus::ContentNotStored,
-                )
-                .await
-                .map_err(ApiError::internal)?;
-                statuses.push(SignStatus::Signed);
-            }
-            Err(e) => statuses.push(
-                record_failure(
-                    &app,
-                    cs,
-                    id,
-                    SignError::CertServiceGlobalError,
-                    &e.to_string(),
-                )
-                .await?,
-            ),
-        }
+        let outcome = match value {
+            Ok(v) => Outcome::Signed {
+                attributes: serde_json::json!({}),
+                signature_value: Some(v),
+                stored: None,
+                cipher_status: CipherStatus::NoCipher,
+                storage_status: StorageStatus::ContentNotStored,
+            },
+            Err(e) => failed(SignError::CertServiceGlobalError, &e.to_string()),
+        };
+        outcomes.push((id, outcome));
     }
-    finish_operation(&app, cs, created.id, statuses, started, false)
+    finish_operation(&app, cs, &new, &created, &outcomes, Vec::new(), started)
         .await
         .map(Json)
 }

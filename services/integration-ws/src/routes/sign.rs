@@ -15,13 +15,14 @@ use axum::routing::post;
 use axum::{Json, Router};
 use bytes::Bytes;
 use signstash_domain::{
-    CipherStatus, ClientServiceStatus, CompanyStatus, ErrorCode, ExternalReference, FolderContent,
-    OperationStatus, SignError, SignStatus, StorageStatus,
+    CipherStatus, ClientServiceStatus, CompanyStatus, DocumentId, ErrorCode, ExternalReference,
+    FolderContent, OperationStatus, OperationType, SignError, SignStatus, StorageStatus,
 };
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_signing::{Prepared, Signer};
 use signstash_store::client_services::ClientService;
-use signstash_store::{client_services, documents, operations, StoreError};
+use signstash_store::documents::Outcome;
+use signstash_store::{client_services, deliveries, operations, StoreError};
 
 use crate::dto::{SignRequest, ValidSignRequest};
 use crate::error::{ApiError, ErrorBody};
@@ -332,11 +333,9 @@ pub async fn execute(
     };
     let created = create_operation(app, &new).await?;
     let started = Instant::now();
-    operations::mark_started(&app.db, cs.id, created.id)
-        .await
-        .map_err(ApiError::internal)?;
 
-    let mut statuses = Vec::with_capacity(prepared.len());
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    let mut contents = Vec::with_capacity(prepared.len());
     for ((p, doc_id), doc) in prepared
         .into_iter()
         .zip(&created.document_ids)
@@ -352,55 +351,38 @@ pub async fn execute(
         })
         .await
         .map_err(ApiError::internal)?;
-        match signed {
-            Ok(bytes) => match app.documents.put(bytes).await {
-                Ok(stored) => {
-                    let attributes = doc.attributes();
-                    documents::set_signed(&app.db, cs.id, *doc_id, &attributes, None)
-                        .await
-                        .map_err(ApiError::internal)?;
-                    documents::set_storage(
-                        &app.db,
-                        cs.id,
-                        *doc_id,
-                        Some(&stored),
-                        CipherStatus::Ciphered,
-                        StorageStatus::ContentStored,
-                    )
-                    .await
-                    .map_err(ApiError::internal)?;
-                    statuses.push(SignStatus::Signed);
-                }
+        let (outcome, content) = match signed {
+            Ok(bytes) => match app.documents.put(bytes.clone()).await {
+                Ok(stored) => (
+                    Outcome::Signed {
+                        attributes: doc.attributes(),
+                        signature_value: None,
+                        stored: Some(stored),
+                        cipher_status: CipherStatus::Ciphered,
+                        storage_status: StorageStatus::ContentStored,
+                    },
+                    request.return_signed_content.then_some(bytes),
+                ),
                 Err(e) => {
                     tracing::error!(error = %e, "document store");
-                    documents::set_sign_error(
-                        &app.db,
-                        cs.id,
-                        *doc_id,
-                        SignError::StorageServiceGlobalError,
+                    (
+                        failed(SignError::StorageServiceGlobalError, &e.to_string()),
                         None,
                     )
-                    .await
-                    .map_err(ApiError::internal)?;
-                    statuses.push(SignStatus::ErrorSigning);
                 }
             },
-            Err(e) => statuses
-                .push(record_failure(app, cs, *doc_id, sign_error_of(&e), &e.to_string()).await?),
-        }
-        let status = statuses.last().map_or("UNKNOWN", |s| s.as_str());
+            Err(e) => (failed(sign_error_of(&e), &e.to_string()), None),
+        };
+        let status = match outcome {
+            Outcome::Signed { .. } => SignStatus::Signed,
+            Outcome::Failed { .. } => SignStatus::ErrorSigning,
+        };
         app.metrics
-            .document(doc.signature_type.as_str(), status, t0.elapsed());
+            .document(doc.signature_type.as_str(), status.as_str(), t0.elapsed());
+        outcomes.push((*doc_id, outcome));
+        contents.push(content);
     }
-    finish_operation(
-        app,
-        cs,
-        created.id,
-        statuses,
-        started,
-        request.return_signed_content,
-    )
-    .await
+    finish_operation(app, cs, &new, &created, &outcomes, contents, started).await
 }
 
 /// Inserts the operation with its documents and deliveries; a reused reference → 409 `0.0.7`.
@@ -408,8 +390,7 @@ pub async fn create_operation(
     app: &AppState,
     new: &operations::NewOperation,
 ) -> Result<operations::CreatedOperation, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
-    match operations::create(&mut conn, new).await {
+    match operations::create(&app.db, new).await {
         Ok(c) => {
             crate::telemetry::record_operation(c.id.0);
             Ok(c)
@@ -428,36 +409,58 @@ pub async fn create_operation(
     }
 }
 
-/// Records a document that could not be signed, with its `signError`.
-pub async fn record_failure(
-    app: &AppState,
-    cs: &ClientService,
-    id: signstash_domain::DocumentId,
-    error: SignError,
-    message: &str,
-) -> Result<SignStatus, ApiError> {
-    tracing::warn!(error = %message, "signing a document failed");
-    documents::set_sign_error(&app.db, cs.id, id, error, Some(message))
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(SignStatus::ErrorSigning)
+/// A document that could not be signed (or stored), with its `signError`; the detail goes to
+/// the log and to operators, never to the integrator.
+pub fn failed(error: SignError, message: &str) -> Outcome {
+    tracing::warn!(error = %message, sign_error = error.as_str(), "a document was not signed");
+    Outcome::Failed {
+        error,
+        message: Some(message.to_owned()),
+    }
 }
 
-/// Sets the operation's status from its documents' and answers with the operation.
+/// Records every document's outcome and the operation's status in one statement and answers
+/// from what is known: the operation as created, the documents as the statement returns them,
+/// the signed contents from memory (never read back from the document store).
 pub async fn finish_operation(
     app: &AppState,
     cs: &ClientService,
-    id: signstash_domain::OperationId,
-    statuses: Vec<SignStatus>,
+    new: &operations::NewOperation,
+    created: &operations::CreatedOperation,
+    outcomes: &[(DocumentId, Outcome)],
+    contents: Vec<Option<Bytes>>,
     started: Instant,
-    include_content: bool,
 ) -> Result<SignOperation, ApiError> {
-    let status = OperationStatus::from_documents(statuses);
+    let status = OperationStatus::from_documents(outcomes.iter().map(|(_, o)| match o {
+        Outcome::Signed { .. } => SignStatus::Signed,
+        Outcome::Failed { .. } => SignStatus::ErrorSigning,
+    }));
     let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    operations::finish(&app.db, cs.id, id, status, elapsed)
+    let docs = operations::finish(&app.db, cs.id, created.id, status, elapsed, outcomes)
         .await
         .map_err(ApiError::internal)?;
-    view::load(app, cs, id, include_content)
-        .await?
-        .ok_or_else(|| ApiError::internal("the operation just created is gone"))
+    let receivers = if created.delivery_ids.is_empty() {
+        Vec::new()
+    } else {
+        deliveries::list_for_operation(&app.db, cs.id, created.id)
+            .await
+            .map_err(ApiError::internal)?
+    };
+    let op = operations::Operation {
+        id: created.id,
+        client_service_id: cs.id,
+        operation_type: OperationType::Sign,
+        external_reference: new.external_reference.clone(),
+        description: new.description.clone(),
+        status,
+        folder_content: new.folder_content,
+        return_signed_content: new.return_signed_content,
+        preserve_content: new.preserve_content,
+        attach_documents: new.attach_documents,
+        created_at: created.created_at,
+        started_at: Some(created.created_at),
+        finished_at: Some(time::OffsetDateTime::now_utc()),
+        execution_time_ms: Some(elapsed),
+    };
+    Ok(view::assemble(cs, &op, docs, contents, &receivers))
 }
