@@ -118,6 +118,39 @@ pub struct TokenService(Arc<TokenServiceInner>);
 struct TokenServiceInner {
     keys: KeyRing,
     issuer: String,
+    verified: VerifiedTokens,
+}
+
+/// Tokens already verified, by SHA-256 of the whole compact token, with their claims. An
+/// integrator sends the same token with every request for a day; checking its signature again
+/// each time (an ECDSA or RSA verification) is the largest cost of authentication. A hit is
+/// only a byte-identical token (the digest is of all three parts) that has not expired; the
+/// key ring never changes under a `TokenService`, so nothing verified can become invalid
+/// other than by time.
+#[derive(Debug, Default)]
+struct VerifiedTokens(std::sync::Mutex<std::collections::HashMap<[u8; 32], Claims>>);
+
+/// Most tokens remembered; past that, expired ones are dropped, then all.
+const VERIFIED_TOKENS: usize = 4096;
+
+impl VerifiedTokens {
+    fn get(&self, digest: &[u8; 32], now: i64) -> Option<Claims> {
+        let map = self.0.lock().ok()?;
+        map.get(digest)
+            .filter(|c| now <= c.exp.saturating_add(LEEWAY_SECONDS as i64))
+            .cloned()
+    }
+
+    fn insert(&self, digest: [u8; 32], claims: &Claims, now: i64) {
+        let Ok(mut map) = self.0.lock() else { return };
+        if map.len() >= VERIFIED_TOKENS {
+            map.retain(|_, c| now <= c.exp.saturating_add(LEEWAY_SECONDS as i64));
+            if map.len() >= VERIFIED_TOKENS {
+                map.clear();
+            }
+        }
+        map.insert(digest, claims.clone());
+    }
 }
 
 #[derive(Deserialize)]
@@ -133,6 +166,7 @@ impl TokenService {
         TokenService(Arc::new(TokenServiceInner {
             keys,
             issuer: issuer.into(),
+            verified: VerifiedTokens::default(),
         }))
     }
 
@@ -181,11 +215,23 @@ impl TokenService {
 
     /// Verifies a compact JWS: the key is the one its `kid` names in the ring, the algorithm
     /// is that key's (whatever else the header says is refused), then signature, `exp` (with
-    /// [`LEEWAY_SECONDS`]), `iss` and the claims' shape.
+    /// [`LEEWAY_SECONDS`]), `iss` and the claims' shape. A token verified before and not
+    /// expired since is recognised by its digest without a second signature check.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenRejection> {
         if token.len() > MAX_TOKEN_LENGTH {
             return Err(TokenRejection::Malformed);
         }
+        let digest = openssl::sha::sha256(token.as_bytes());
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if let Some(claims) = self.0.verified.get(&digest, now) {
+            return Ok(claims);
+        }
+        let claims = self.verify_signed(token)?;
+        self.0.verified.insert(digest, &claims, now);
+        Ok(claims)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<Claims, TokenRejection> {
         let header = parse_header(token)?;
         if header.crit.is_some() {
             // RFC 7515 §4.1.11: we understand no extension, so any `crit` is fatal.
@@ -307,6 +353,8 @@ mod tests {
     fn flipped_signature_byte_is_rejected() {
         let svc = service();
         let token = svc.issue(7, "demo").expect("issue").access_token;
+        // Verified (and remembered) first: a forgery must not pass as the remembered token.
+        assert_eq!(svc.verify(&token).expect("verify").csid, 7);
         let (head, sig) = token.rsplit_once('.').expect("three parts");
         let mut sig = URL_SAFE_NO_PAD.decode(sig).expect("b64");
         sig[10] ^= 0x01;
@@ -322,6 +370,32 @@ mod tests {
             svc.verify(&parts.join(".")),
             Err(TokenRejection::BadSignature)
         );
+        // The original still verifies, from memory as before.
+        assert_eq!(svc.verify(&token).expect("verify").csid, 7);
+    }
+
+    #[test]
+    fn remembered_tokens_are_bounded_and_expire() {
+        let svc = service();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut claims = svc.issue(7, "demo").expect("issue").claims;
+        let cache = &svc.0.verified;
+        cache.insert([1; 32], &claims, now);
+        assert_eq!(cache.get(&[1; 32], now).map(|c| c.csid), Some(7));
+        assert!(cache.get(&[2; 32], now).is_none());
+        // Past exp + leeway a remembered token is not taken from memory.
+        let after = claims.exp + LEEWAY_SECONDS as i64 + 1;
+        assert!(cache.get(&[1; 32], after).is_none());
+        // Full: expired ones go first.
+        claims.exp = now - 60;
+        for i in 0..VERIFIED_TOKENS {
+            let mut digest = [0; 32];
+            digest[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            cache.insert(digest, &claims, now);
+        }
+        // Reaching the bound dropped the 4,095 expired ones and kept the valid one.
+        assert_eq!(cache.0.lock().expect("lock").len(), 2);
+        assert_eq!(cache.get(&[1; 32], now).map(|c| c.csid), Some(7));
     }
 
     #[test]

@@ -67,9 +67,16 @@ pub use error::{CryptoError, DuplicateKind, StoreError};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 /// Opens a connection pool with sensible defaults for the services.
+///
+/// Connections are not pinged before each use (sqlx's default): that ping is a round trip to
+/// the server per statement, as dear as the statement itself on the signing path. A connection
+/// that broke while idle (the server restarted) fails its next statement instead and is
+/// dropped from the pool; the request answers `0.0.1`, which integrators retry, and the
+/// readiness probe reports the outage meanwhile.
 pub async fn connect(database_url: &str, max_connections: u32) -> Result<sqlx::PgPool, StoreError> {
     Ok(sqlx::postgres::PgPoolOptions::new()
         .max_connections(max_connections)
+        .test_before_acquire(false)
         .acquire_timeout(std::time::Duration::from_secs(5))
         .connect(database_url)
         .await?)
