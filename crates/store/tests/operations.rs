@@ -374,11 +374,13 @@ async fn another_client_service_finds_nothing_of_a(pool: PgPool) {
     assert!(matches!(
         operations::finish(
             &pool,
-            b.client_service,
-            created.id,
-            OperationStatus::Executed,
-            1,
-            &[(doc, failed.clone())]
+            &operations::Finished {
+                client_service_id: b.client_service,
+                id: created.id,
+                status: OperationStatus::Executed,
+                execution_time_ms: 1,
+                outcomes: vec![(doc, failed.clone())],
+            },
         )
         .await,
         Err(StoreError::NotFound)
@@ -386,11 +388,13 @@ async fn another_client_service_finds_nothing_of_a(pool: PgPool) {
     assert!(matches!(
         operations::finish(
             &pool,
-            b.client_service,
-            created.id,
-            OperationStatus::Executed,
-            1,
-            &[]
+            &operations::Finished {
+                client_service_id: b.client_service,
+                id: created.id,
+                status: OperationStatus::Executed,
+                execution_time_ms: 1,
+                outcomes: Vec::new(),
+            },
         )
         .await,
         Ok(docs) if docs.is_empty()
@@ -461,29 +465,32 @@ async fn sign_results_and_storage_are_recorded(pool: PgPool) {
     // Outcomes in any order; the answer comes back in request order.
     let docs = operations::finish(
         &pool,
-        cs,
-        created.id,
-        OperationStatus::ExecutionError,
-        37,
-        &[
-            (
-                d2,
-                documents::Outcome::Failed {
-                    error: SignError::TimestampSignError,
-                    message: Some("tsa timed out".into()),
-                },
-            ),
-            (
-                d1,
-                documents::Outcome::Signed {
-                    attributes: attributes.clone(),
-                    signature_value: None,
-                    stored: Some(stored.clone()),
-                    cipher_status: CipherStatus::Ciphered,
-                    storage_status: StorageStatus::ContentStored,
-                },
-            ),
-        ],
+        &operations::Finished {
+            client_service_id: cs,
+            id: created.id,
+            status: OperationStatus::ExecutionError,
+            execution_time_ms: 37,
+            outcomes: vec![
+                (
+                    d2,
+                    documents::Outcome::Failed {
+                        error: SignError::TimestampSignError,
+                        message: Some("tsa timed out".into()),
+                    },
+                ),
+                (
+                    d1,
+                    documents::Outcome::Signed {
+                        attributes: attributes.clone(),
+                        signature_value: None,
+                        stored: Some(stored.clone()),
+                        cipher_status: CipherStatus::Ciphered,
+                        storage_status: StorageStatus::ContentStored,
+                    },
+                ),
+            ]
+            .to_vec(),
+        },
     )
     .await
     .unwrap();
@@ -528,17 +535,20 @@ async fn repositories_compose_in_one_transaction(pool: PgPool) {
         .unwrap();
     operations::finish(
         &mut *tx,
-        cs,
-        created.id,
-        OperationStatus::ExecutionFailed,
-        1,
-        &[(
-            created.document_ids[0],
-            documents::Outcome::Failed {
-                error: SignError::ConfigurationSignError,
-                message: None,
-            },
-        )],
+        &operations::Finished {
+            client_service_id: cs,
+            id: created.id,
+            status: OperationStatus::ExecutionFailed,
+            execution_time_ms: 1,
+            outcomes: vec![(
+                created.document_ids[0],
+                documents::Outcome::Failed {
+                    error: SignError::ConfigurationSignError,
+                    message: None,
+                },
+            )]
+            .to_vec(),
+        },
     )
     .await
     .unwrap();
@@ -558,4 +568,110 @@ async fn repositories_compose_in_one_transaction(pool: PgPool) {
         .await
         .unwrap()
         .is_none());
+}
+
+/// Services batch concurrent requests: several operations of several tenants in one statement,
+/// each with its own documents and receivers, finished in one statement too; a batch holding a
+/// duplicate writes nothing (the service then retries each alone).
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn batches_create_and_finish_many_operations_at_once(pool: PgPool) {
+    let a = tenant(&pool, "demo").await.client_service;
+    let b = tenant(&pool, "demo2").await.client_service;
+    let batch = [
+        operation(a, "ERP-1", &["INV-1", "INV-2"], &["x@example.com"]),
+        operation(b, "ERP-1", &["INV-1"], &[]),
+        operation(a, "ERP-2", &["INV-3"], &["y@example.com", "z@example.com"]),
+    ];
+    let created = operations::create_many(&pool, &batch).await.unwrap();
+    assert_eq!(created.len(), 3);
+    for (new, c) in batch.iter().zip(&created) {
+        let op = operations::find(&pool, new.client_service_id, c.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(op.external_reference, new.external_reference);
+        assert!(op.started_at.is_some());
+        let docs = documents::list_for_operation(&pool, new.client_service_id, c.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            docs.iter().map(|d| d.id).collect::<Vec<_>>(),
+            c.document_ids
+        );
+        let names: Vec<_> = docs
+            .iter()
+            .map(|d| d.external_reference.to_string())
+            .collect();
+        let wanted: Vec<_> = new
+            .documents
+            .iter()
+            .map(|d| d.external_reference.to_string())
+            .collect();
+        assert_eq!(names, wanted);
+        let receivers = deliveries::list_for_operation(&pool, new.client_service_id, c.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            receivers.iter().map(|r| r.id).collect::<Vec<_>>(),
+            c.delivery_ids
+        );
+        assert_eq!(receivers.len(), new.receivers.len());
+    }
+
+    // A duplicate anywhere in the batch: nothing of it is written.
+    let err = operations::create_many(
+        &pool,
+        &[
+            operation(b, "ERP-9", &["INV-9"], &[]),
+            operation(a, "ERP-1", &["INV-8"], &[]),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert!(
+        operations::find_by_external_reference(&pool, b, &reference("ERP-9"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let signed = |id| {
+        (
+            id,
+            documents::Outcome::Signed {
+                attributes: serde_json::json!({}),
+                signature_value: None,
+                stored: None,
+                cipher_status: CipherStatus::NoCipher,
+                storage_status: StorageStatus::ContentNotStored,
+            },
+        )
+    };
+    let finished: Vec<_> = batch
+        .iter()
+        .zip(&created)
+        .map(|(new, c)| operations::Finished {
+            client_service_id: new.client_service_id,
+            id: c.id,
+            status: OperationStatus::Executed,
+            execution_time_ms: 5,
+            outcomes: c.document_ids.iter().rev().map(|&d| signed(d)).collect(),
+        })
+        .collect();
+    let docs = operations::finish_many(&pool, &finished).await.unwrap();
+    for (c, docs) in created.iter().zip(&docs) {
+        assert_eq!(
+            docs.iter().map(|d| d.id).collect::<Vec<_>>(),
+            c.document_ids
+        );
+        assert!(docs.iter().all(|d| d.sign_status == SignStatus::Signed));
+    }
+    for (new, c) in batch.iter().zip(&created) {
+        let op = operations::find(&pool, new.client_service_id, c.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(op.status, OperationStatus::Executed);
+    }
 }

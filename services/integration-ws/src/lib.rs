@@ -3,6 +3,7 @@
 //! and the e-mail outbox worker ([`outbox`]) with the resend endpoint.
 //! The OpenAPI description ([`openapi`]) is generated from the handlers and served with Swagger UI.
 
+pub mod batch;
 pub mod config;
 pub mod demo;
 pub mod dto;

@@ -36,6 +36,8 @@ pub struct App {
     pub mailer: Option<Arc<crate::outbox::Mailer>>,
     /// Served at `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// The signing path's writes, gathered across requests (see [`crate::batch`]).
+    pub writes: crate::batch::Writes,
     /// Signers by certificate id: keys are unsealed once, not per request.
     signers: Mutex<HashMap<i64, Arc<dyn Signer>>>,
     /// Requests in flight per client service, bounded by its `concurrency_limit`.
@@ -134,7 +136,9 @@ impl App {
         embedded_tsa: Option<Arc<signstash_signing::TimestampAuthority>>,
     ) -> Self {
         let oauth = OAuthState::new(tokens.clone(), Arc::new(DbClientDirectory(db.clone())));
+        let writes = crate::batch::Writes::spawn(&db);
         Self {
+            writes,
             db,
             documents,
             master_key,

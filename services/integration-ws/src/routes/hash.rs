@@ -231,7 +231,7 @@ async fn hash_sign(
         };
         outcomes.push((id, outcome));
     }
-    finish_operation(&app, cs, &new, &created, &outcomes, Vec::new(), started)
+    finish_operation(&app, cs, &new, &created, outcomes, Vec::new(), started)
         .await
         .map(Json)
 }

@@ -394,7 +394,7 @@ pub async fn execute(
         outcomes.push((*doc_id, outcome));
         contents.push(content);
     }
-    finish_operation(app, cs, &new, &created, &outcomes, contents, started).await
+    finish_operation(app, cs, &new, &created, outcomes, contents, started).await
 }
 
 /// Inserts the operation with its documents and deliveries; a reused reference → 409 `0.0.7`.
@@ -402,7 +402,7 @@ pub async fn create_operation(
     app: &AppState,
     new: &operations::NewOperation,
 ) -> Result<operations::CreatedOperation, ApiError> {
-    match operations::create(&app.db, new).await {
+    match app.writes.create.write(new.clone()).await {
         Ok(c) => {
             crate::telemetry::record_operation(c.id.0);
             Ok(c)
@@ -439,7 +439,7 @@ pub async fn finish_operation(
     cs: &ClientService,
     new: &operations::NewOperation,
     created: &operations::CreatedOperation,
-    outcomes: &[(DocumentId, Outcome)],
+    outcomes: Vec<(DocumentId, Outcome)>,
     contents: Vec<Option<Bytes>>,
     started: Instant,
 ) -> Result<SignOperation, ApiError> {
@@ -448,7 +448,16 @@ pub async fn finish_operation(
         Outcome::Failed { .. } => SignStatus::ErrorSigning,
     }));
     let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let docs = operations::finish(&app.db, cs.id, created.id, status, elapsed, outcomes)
+    let docs = app
+        .writes
+        .finish
+        .write(operations::Finished {
+            client_service_id: cs.id,
+            id: created.id,
+            status,
+            execution_time_ms: elapsed,
+            outcomes,
+        })
         .await
         .map_err(ApiError::internal)?;
     let receivers = if created.delivery_ids.is_empty() {

@@ -1,0 +1,208 @@
+//! Group writes: the statements every sign request runs (create the operation, record its end)
+//! are gathered from the requests in flight and written together, one statement per batch.
+//!
+//! A request hands its write to a [`Batcher`] and awaits the answer. A worker takes the first
+//! write waiting and every other one already queued (never waiting for more: a lone request is
+//! written at once), runs the batch as one statement and answers each. When a batch fails, its
+//! writes are retried one by one, so a failure (a reused external reference) is answered to its
+//! own request only, with the same error as without batching. What each write means is
+//! unchanged: one statement is atomic, and nothing is answered before it is written.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use signstash_store::StoreError;
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// One kind of write that can be run for many requests in one statement.
+#[async_trait]
+pub trait BatchWrite: Send + Sync + 'static {
+    type Request: Send + Sync + 'static;
+    type Response: Send + 'static;
+
+    /// Writes all of `requests` or none; answers in their order.
+    async fn write(
+        &self,
+        db: &PgPool,
+        requests: &[Self::Request],
+    ) -> Result<Vec<Self::Response>, StoreError>;
+}
+
+type Job<W> = (
+    <W as BatchWrite>::Request,
+    oneshot::Sender<Result<<W as BatchWrite>::Response, StoreError>>,
+);
+
+/// Gathers writes of one kind. Cheap to clone.
+pub struct Batcher<W: BatchWrite> {
+    queue: mpsc::Sender<Job<W>>,
+}
+
+impl<W: BatchWrite> Clone for Batcher<W> {
+    fn clone(&self) -> Self {
+        Self {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<W: BatchWrite> std::fmt::Debug for Batcher<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher").finish_non_exhaustive()
+    }
+}
+
+/// Most writes in one statement.
+const MAX_BATCH: usize = 64;
+
+impl<W: BatchWrite> Batcher<W> {
+    /// Starts `workers` tasks writing through `db` (two let one batch be written while the
+    /// next gathers). They stop when the last `Batcher` clone is dropped.
+    pub fn spawn(write: W, db: PgPool, workers: usize) -> Self {
+        let (queue, receiver) = mpsc::channel::<Job<W>>(MAX_BATCH * 16);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let write = Arc::new(write);
+        for _ in 0..workers.max(1) {
+            tokio::spawn(work(write.clone(), db.clone(), receiver.clone()));
+        }
+        Self { queue }
+    }
+
+    /// Writes `request` with whatever else is waiting; its own answer.
+    pub async fn write(&self, request: W::Request) -> Result<W::Response, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        self.queue
+            .send((request, answer))
+            .await
+            .map_err(|_| StoreError::Config("the batch writer has stopped".into()))?;
+        answered
+            .await
+            .map_err(|_| StoreError::Config("the batch writer dropped a write".into()))?
+    }
+}
+
+async fn work<W: BatchWrite>(
+    write: Arc<W>,
+    db: PgPool,
+    receiver: Arc<Mutex<mpsc::Receiver<Job<W>>>>,
+) {
+    loop {
+        let mut jobs = Vec::new();
+        {
+            let mut receiver = receiver.lock().await;
+            match receiver.recv().await {
+                Some(job) => jobs.push(job),
+                None => return,
+            }
+            while jobs.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        let (requests, answers): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+        match write.write(&db, &requests).await {
+            Ok(responses) if responses.len() == requests.len() => {
+                for (answer, response) in answers.into_iter().zip(responses) {
+                    // The request may have gone (client disconnected): nothing to tell.
+                    let _ = answer.send(Ok(response));
+                }
+            }
+            Ok(_) => {
+                for answer in answers {
+                    let _ = answer.send(Err(StoreError::Config(
+                        "a batch write answered the wrong number of rows".into(),
+                    )));
+                }
+            }
+            Err(e) if requests.len() == 1 => {
+                if let Some(answer) = answers.into_iter().next() {
+                    let _ = answer.send(Err(e));
+                }
+            }
+            Err(_) => {
+                // Nothing of the batch was written: each alone, for its own answer.
+                for (request, answer) in requests.iter().zip(answers) {
+                    let result = write
+                        .write(&db, std::slice::from_ref(request))
+                        .await
+                        .and_then(|mut r| {
+                            r.pop()
+                                .ok_or_else(|| StoreError::Config("a write answered no row".into()))
+                        });
+                    let _ = answer.send(result);
+                }
+            }
+        }
+    }
+}
+
+/// Creates operations (with documents and deliveries): `operations::create_many`.
+pub struct CreateOperations;
+
+#[async_trait]
+impl BatchWrite for CreateOperations {
+    type Request = signstash_store::operations::NewOperation;
+    type Response = signstash_store::operations::CreatedOperation;
+
+    async fn write(
+        &self,
+        db: &PgPool,
+        requests: &[Self::Request],
+    ) -> Result<Vec<Self::Response>, StoreError> {
+        signstash_store::operations::create_many(db, requests).await
+    }
+}
+
+/// Records the end of operations: `operations::finish_many`.
+pub struct FinishOperations;
+
+#[async_trait]
+impl BatchWrite for FinishOperations {
+    type Request = signstash_store::operations::Finished;
+    type Response = Vec<signstash_store::documents::Document>;
+
+    async fn write(
+        &self,
+        db: &PgPool,
+        requests: &[Self::Request],
+    ) -> Result<Vec<Self::Response>, StoreError> {
+        signstash_store::operations::finish_many(db, requests).await
+    }
+}
+
+/// The batched writes of the signing path.
+#[derive(Clone, Debug)]
+pub struct Writes {
+    pub create: Batcher<CreateOperations>,
+    pub finish: Batcher<FinishOperations>,
+}
+
+impl Writes {
+    /// Two writers of each kind, each kind on its own two connections to `db`'s server.
+    ///
+    /// The finishing connections plan every statement for its parameters (`plan_cache_mode =
+    /// force_custom_plan`): that statement joins its arrays to `operations` and `documents` by
+    /// id, and a plan cached while those tables were small (a fresh deployment) would go on
+    /// hashing the whole table long after it grew. Inserting needs no such care (its joins are
+    /// between its own rows), and its statement is the dearer one to plan.
+    pub fn spawn(db: &PgPool) -> Self {
+        let pool = |options: sqlx::postgres::PgConnectOptions| {
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .test_before_acquire(false)
+                .acquire_timeout(std::time::Duration::from_secs(5))
+                .connect_lazy_with(options)
+        };
+        let options = (*db.connect_options()).clone();
+        let planned = options
+            .clone()
+            .options([("plan_cache_mode", "force_custom_plan")]);
+        Self {
+            create: Batcher::spawn(CreateOperations, pool(options), 2),
+            finish: Batcher::spawn(FinishOperations, pool(planned), 2),
+        }
+    }
+}
