@@ -13,7 +13,7 @@ pub struct Config {
     pub bind: SocketAddr,
     /// `DATABASE_URL`.
     pub database_url: SecretString,
-    /// `SIGNSTASH_DB_MAX_CONNECTIONS` (default 20).
+    /// `SIGNSTASH_DB_MAX_CONNECTIONS` (default 20; the batched writes open 4 more of their own).
     pub db_max_connections: u32,
     /// Where documents are kept, encrypted: `SIGNSTASH_S3_*` (S3-compatible) or
     /// `SIGNSTASH_DOCUMENT_DIR` (a folder, default .data/documents); see
