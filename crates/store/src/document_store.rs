@@ -37,7 +37,7 @@ impl DocumentStoreBackend {
     /// to the usual `AWS_*` variables), else the folder `SIGNSTASH_DOCUMENT_DIR` (default
     /// `.data/documents`).
     pub fn from_env() -> Result<Self, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        use crate::env::var;
         let Some(bucket) = var("SIGNSTASH_S3_BUCKET") else {
             return Ok(DocumentStoreBackend::Local {
                 root: var("SIGNSTASH_DOCUMENT_DIR")

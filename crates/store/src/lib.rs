@@ -49,6 +49,7 @@ pub mod crypto;
 pub mod deliveries;
 pub mod document_store;
 pub mod documents;
+pub mod env;
 mod error;
 pub mod oauth_keys;
 pub mod operations;

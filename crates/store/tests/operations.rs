@@ -379,7 +379,7 @@ async fn another_client_service_finds_nothing_of_a(pool: PgPool) {
                 id: created.id,
                 status: OperationStatus::Executed,
                 execution_time_ms: 1,
-                outcomes: vec![(doc, failed.clone())],
+                outcomes: Vec::from([(doc, failed.clone())]),
             },
         )
         .await,
@@ -470,7 +470,7 @@ async fn sign_results_and_storage_are_recorded(pool: PgPool) {
             id: created.id,
             status: OperationStatus::ExecutionError,
             execution_time_ms: 37,
-            outcomes: vec![
+            outcomes: Vec::from([
                 (
                     d2,
                     documents::Outcome::Failed {
@@ -488,7 +488,7 @@ async fn sign_results_and_storage_are_recorded(pool: PgPool) {
                         storage_status: StorageStatus::ContentStored,
                     },
                 ),
-            ]
+            ])
             .to_vec(),
         },
     )
@@ -540,13 +540,13 @@ async fn repositories_compose_in_one_transaction(pool: PgPool) {
             id: created.id,
             status: OperationStatus::ExecutionFailed,
             execution_time_ms: 1,
-            outcomes: vec![(
+            outcomes: Vec::from([(
                 created.document_ids[0],
                 documents::Outcome::Failed {
                     error: SignError::ConfigurationSignError,
                     message: None,
                 },
-            )]
+            )])
             .to_vec(),
         },
     )

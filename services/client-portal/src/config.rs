@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use secrecy::SecretString;
+use signstash_store::env::{parsed, var};
 use signstash_store::DocumentStoreBackend;
 
 #[derive(Debug, Clone)]
@@ -105,17 +106,6 @@ impl Limits {
             codes_per_day: parsed("SIGNSTASH_PORTAL_CODES_PER_DAY", d.codes_per_day)?,
             session: seconds("SIGNSTASH_PORTAL_SESSION_SECONDS", d.session)?,
         })
-    }
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| format!("{name}: cannot parse `{v}`")),
     }
 }
 

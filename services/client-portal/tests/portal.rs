@@ -734,7 +734,7 @@ async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_
     // The plain page: the default look, in the client service's English.
     let html = world.get(plain).await.text().await.unwrap();
     assert!(html.contains("<html lang=\"en\">"), "{html}");
-    assert!(html.contains("Documents from Other Issuer"), "{html}");
+    assert!(html.contains("Documents from Demo Issuer Two"), "{html}");
     assert!(html.contains("src=\"/assets/logo.svg\""), "{html}");
     assert!(!html.contains("brand.css"), "{html}");
     assert_eq!(world.get(&format!("{plain}/brand.css")).await.status(), 404);
@@ -764,7 +764,7 @@ async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_
     );
     let html = r.text().await.unwrap();
     assert!(html.contains("<html lang=\"pt-PT\">"), "{html}");
-    assert!(html.contains("Documentos de Other Issuer"), "{html}");
+    assert!(html.contains("Documentos de Demo Issuer Two"), "{html}");
     assert!(
         html.contains(&format!("href=\"{}?lang=en\"", path(plain))),
         "{html}"
@@ -780,7 +780,7 @@ async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_
     assert!(again.headers().get("set-cookie").is_none());
     let html = again.text().await.unwrap();
     assert!(
-        html.contains("Documentos de Other Issuer"),
+        html.contains("Documentos de Demo Issuer Two"),
         "remembered: {html}"
     );
     // The XML and other pages follow the same choice; an unknown language changes nothing.
@@ -790,7 +790,7 @@ async fn the_client_services_brand_and_language_frame_the_page_and_the_receiver_
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Documents from Other Issuer"), "{html}");
+    assert!(html.contains("Documents from Demo Issuer Two"), "{html}");
 }
 
 /// The client service `alias` asks its receivers for an access code.

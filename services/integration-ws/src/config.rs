@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
+use signstash_store::env::{parsed, var};
 use signstash_store::DocumentStoreBackend;
 
 #[derive(Debug, Clone)]
@@ -35,17 +36,6 @@ pub struct Config {
     pub max_documents: usize,
     /// `SIGNSTASH_MAX_DOCUMENT_BYTES` (default 32 MiB).
     pub max_document_bytes: usize,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| format!("{name}: cannot parse `{v}`")),
-    }
 }
 
 impl Config {

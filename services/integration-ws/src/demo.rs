@@ -22,6 +22,39 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The two demo tenants of `cargo xtask up` and of the tests: `demo` / `demo-secret` under
+/// "Demo Issuer" and `demo2` / `demo2-secret` under "Demo Issuer Two", both signing with the
+/// development PKI's signer found in `pki` (`signer.key`, `signer.pem`, `ca.pem`).
+pub async fn seed_demo_tenants(
+    db: &PgPool,
+    master_key: &MasterKey,
+    pki: &std::path::Path,
+) -> Result<Vec<ClientServiceId>, String> {
+    let read = |name: &str| {
+        std::fs::read(pki.join(name)).map_err(|e| format!("{}: {e}", pki.join(name).display()))
+    };
+    let key = read("signer.key")?;
+    let chain = String::from_utf8(read("signer.pem")?).map_err(err)?
+        + &String::from_utf8(read("ca.pem")?).map_err(err)?;
+    let client = |alias, secret, issuer_name, issuer_vat| DemoClient {
+        alias,
+        secret,
+        issuer_name,
+        issuer_vat,
+        key_pem: &key,
+        chain_pem: &chain,
+    };
+    seed(
+        db,
+        master_key,
+        &[
+            client("demo", "demo-secret", "Demo Issuer", "500000018"),
+            client("demo2", "demo2-secret", "Demo Issuer Two", "500000026"),
+        ],
+    )
+    .await
+}
+
 /// Creates the partner "Sign'Stash Demo Partner" (or reuses it) and, under it, an issuer, a
 /// client service and its certificate for each entry. Existing aliases are left as they are.
 pub async fn seed(

@@ -50,7 +50,7 @@ async fn serve(config: Config) -> Result<(), String> {
 }
 
 async fn seed_demo(config: Config, pki: &str, out: &str) -> Result<(), String> {
-    use integration_ws::demo::{sample_sign_request, seed, DemoClient};
+    use integration_ws::demo::{sample_sign_request, seed_demo_tenants};
     use secrecy::ExposeSecret;
     let db = signstash_store::connect(config.database_url.expose_secret(), 2)
         .await
@@ -61,36 +61,7 @@ async fn seed_demo(config: Config, pki: &str, out: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let master_key =
         signstash_store::MasterKey::from_base64(&config.master_key).map_err(|e| e.to_string())?;
-    let pki = std::path::Path::new(pki);
-    let read = |name: &str| {
-        std::fs::read(pki.join(name)).map_err(|e| format!("{}: {e}", pki.join(name).display()))
-    };
-    let key = read("signer.key")?;
-    let chain = String::from_utf8(read("signer.pem")?).map_err(|e| e.to_string())?
-        + &String::from_utf8(read("ca.pem")?).map_err(|e| e.to_string())?;
-    seed(
-        &db,
-        &master_key,
-        &[
-            DemoClient {
-                alias: "demo",
-                secret: "demo-secret",
-                issuer_name: "Demo Issuer",
-                issuer_vat: "500000018",
-                key_pem: &key,
-                chain_pem: &chain,
-            },
-            DemoClient {
-                alias: "demo2",
-                secret: "demo2-secret",
-                issuer_name: "Demo Issuer Two",
-                issuer_vat: "500000026",
-                key_pem: &key,
-                chain_pem: &chain,
-            },
-        ],
-    )
-    .await?;
+    seed_demo_tenants(&db, &master_key, std::path::Path::new(pki)).await?;
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
     let reference = format!("DEMO-{}", time::OffsetDateTime::now_utc().unix_timestamp());
     let request =

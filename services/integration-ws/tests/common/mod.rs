@@ -11,7 +11,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use integration_ws::config::{Config, MailConfig};
-use integration_ws::demo::{seed, DemoClient};
+use integration_ws::demo::seed_demo_tenants;
 use integration_ws::outbox::Mailer;
 use integration_ws::state::AppState;
 use serde_json::{json, Value};
@@ -98,27 +98,9 @@ impl TestApp {
             integration_ws::state_with_mailer(pool.clone(), &config, Arc::new(mailer.clone()))
                 .await
                 .unwrap();
-        let key = std::fs::read(pki.path().join("signer.key")).unwrap();
-        let chain = std::fs::read_to_string(pki.path().join("signer.pem")).unwrap()
-            + &std::fs::read_to_string(pki.ca()).unwrap();
-        let client = |alias, secret, issuer_name, issuer_vat| DemoClient {
-            alias,
-            secret,
-            issuer_name,
-            issuer_vat,
-            key_pem: &key,
-            chain_pem: &chain,
-        };
-        seed(
-            &pool,
-            &state.master_key,
-            &[
-                client("demo", "demo-secret", "Demo Issuer", "500000018"),
-                client("demo2", "demo2-secret", "Other Issuer", "500000026"),
-            ],
-        )
-        .await
-        .unwrap();
+        seed_demo_tenants(&pool, &state.master_key, pki.path())
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let router = integration_ws::router(state.clone());
