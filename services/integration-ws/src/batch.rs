@@ -5,7 +5,8 @@
 //! write waiting and every other one already queued (never waiting for more: a lone request is
 //! written at once), runs the batch as one statement and answers each. When a batch fails, its
 //! writes are retried one by one, so a failure (a reused external reference) is answered to its
-//! own request only, with the same error as without batching. What each write means is
+//! own request only, with the same error as without batching — unless the database could not
+//! be reached at all, which every request of the batch is told at once. What each write means is
 //! unchanged: one statement is atomic, and nothing is answered before it is written.
 
 use std::sync::Arc;
@@ -122,6 +123,15 @@ async fn work<W: BatchWrite>(
                     let _ = answer.send(Err(e));
                 }
             }
+            Err(e) if unreachable_database(&e) => {
+                // Retrying each alone would make the last one wait for every timeout before it.
+                tracing::error!(error = %e, size = requests.len(), "a batch could not reach the database");
+                for answer in answers {
+                    let _ = answer.send(Err(StoreError::Config(format!(
+                        "the database could not be reached: {e}"
+                    ))));
+                }
+            }
             Err(_) => {
                 // Nothing of the batch was written: each alone, for its own answer.
                 for (request, answer) in requests.iter().zip(answers) {
@@ -137,6 +147,23 @@ async fn work<W: BatchWrite>(
             }
         }
     }
+}
+
+/// The database or the pool failed, not one request's data: every request of the batch would
+/// fail the same way.
+fn unreachable_database(e: &StoreError) -> bool {
+    use sqlx::Error as E;
+    matches!(
+        e,
+        StoreError::Database(
+            E::Io(_)
+                | E::Tls(_)
+                | E::Protocol(_)
+                | E::PoolTimedOut
+                | E::PoolClosed
+                | E::WorkerCrashed
+        )
+    )
 }
 
 /// Creates operations (with documents and deliveries): `operations::create_many`.
@@ -204,5 +231,82 @@ impl Writes {
             create: Batcher::spawn(CreateOperations, pool(options), 2),
             finish: Batcher::spawn(FinishOperations, pool(planned), 2),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    /// Fails every batch of more than one with `batch_error`; alone, odd numbers are taken.
+    struct Fake {
+        batch_error: fn() -> StoreError,
+        calls: StdMutex<Vec<Vec<u32>>>,
+    }
+
+    #[async_trait]
+    impl BatchWrite for Arc<Fake> {
+        type Request = u32;
+        type Response = u32;
+
+        async fn write(&self, _: &PgPool, requests: &[u32]) -> Result<Vec<u32>, StoreError> {
+            self.calls.lock().unwrap().push(requests.to_vec());
+            match requests {
+                [n] if n % 2 == 1 => Err(StoreError::Duplicate(
+                    signstash_store::DuplicateKind::OperationReference,
+                )),
+                [n] => Ok(vec![n * 10]),
+                _ => Err((self.batch_error)()),
+            }
+        }
+    }
+
+    async fn run_four(
+        batch_error: fn() -> StoreError,
+    ) -> (Vec<Result<u32, String>>, Vec<Vec<u32>>) {
+        let fake = Arc::new(Fake {
+            batch_error,
+            calls: StdMutex::new(Vec::new()),
+        });
+        // Never connects: the fake does not use it.
+        let db = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .unwrap();
+        let batcher = Batcher::spawn(fake.clone(), db, 1);
+        // All four are queued before the worker first runs (one thread): one batch of four.
+        let answers = futures::future::join_all((1..=4).map(|n| batcher.write(n))).await;
+        let answers = answers
+            .into_iter()
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        let calls = fake.calls.lock().unwrap().clone();
+        (answers, calls)
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_is_retried_alone_so_each_gets_its_own_answer() {
+        let (answers, calls) =
+            run_four(|| StoreError::Duplicate(signstash_store::DuplicateKind::OperationReference))
+                .await;
+        assert_eq!(
+            calls,
+            vec![vec![1, 2, 3, 4], vec![1], vec![2], vec![3], vec![4]]
+        );
+        assert!(answers[0]
+            .as_ref()
+            .is_err_and(|e| e.contains("already exists")));
+        assert_eq!(answers[1], Ok(20));
+        assert!(answers[2].is_err());
+        assert_eq!(answers[3], Ok(40));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_fails_the_batch_at_once() {
+        let (answers, calls) = run_four(|| StoreError::Database(sqlx::Error::PoolTimedOut)).await;
+        assert_eq!(calls, vec![vec![1, 2, 3, 4]]);
+        assert!(answers.iter().all(|a| a
+            .as_ref()
+            .is_err_and(|e| e.contains("could not be reached"))));
     }
 }
