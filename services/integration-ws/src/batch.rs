@@ -235,6 +235,7 @@ impl Writes {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::sync::Mutex as StdMutex;
