@@ -161,6 +161,16 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// The `signStatus` this outcome gives its document.
+    pub fn sign_status(&self) -> SignStatus {
+        match self {
+            Outcome::Signed { .. } => SignStatus::Signed,
+            Outcome::Failed { .. } => SignStatus::ErrorSigning,
+        }
+    }
+}
+
 /// Documents whose storage period ended (custody sweeper), across tenants, oldest first.
 pub async fn list_expired(
     db: impl PgExecutor<'_>,

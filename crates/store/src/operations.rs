@@ -5,7 +5,7 @@
 
 use signstash_domain::{
     ClientServiceId, DeliveryId, DocumentId, EmailAddress, ExternalReference, FolderContent,
-    OperationId, OperationStatus, OperationType, SignStatus, SignatureType,
+    OperationId, OperationStatus, OperationType, SignatureType,
 };
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
@@ -402,6 +402,7 @@ pub async fn finish_many(
         for (document, outcome) in &f.outcomes {
             ops.push(f.id);
             ids.push(*document);
+            sign_statuses.push(outcome.sign_status().as_str());
             match outcome {
                 Outcome::Signed {
                     attributes: a,
@@ -410,7 +411,6 @@ pub async fn finish_many(
                     cipher_status,
                     storage_status,
                 } => {
-                    sign_statuses.push(SignStatus::Signed.as_str());
                     errors.push(None);
                     messages.push(None);
                     attributes.push(Some(a));
@@ -426,7 +426,6 @@ pub async fn finish_many(
                     storages.push(Some(storage_status.as_str()));
                 }
                 Outcome::Failed { error, message } => {
-                    sign_statuses.push(SignStatus::ErrorSigning.as_str());
                     errors.push(Some(error.as_str()));
                     messages.push(message.as_deref());
                     attributes.push(None);

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use signstash_domain::{
     CipherStatus, ClientServiceStatus, CompanyStatus, DocumentId, ErrorCode, ExternalReference,
-    FolderContent, OperationStatus, OperationType, SignError, SignStatus, StorageStatus,
+    FolderContent, OperationStatus, OperationType, SignError, StorageStatus,
 };
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_signing::{Prepared, Signer};
@@ -385,12 +385,11 @@ pub async fn execute(
             },
             Err(e) => (failed(sign_error_of(&e), &e.to_string()), None),
         };
-        let status = match outcome {
-            Outcome::Signed { .. } => SignStatus::Signed,
-            Outcome::Failed { .. } => SignStatus::ErrorSigning,
-        };
-        app.metrics
-            .document(doc.signature_type.as_str(), status.as_str(), t0.elapsed());
+        app.metrics.document(
+            doc.signature_type.as_str(),
+            outcome.sign_status().as_str(),
+            t0.elapsed(),
+        );
         outcomes.push((*doc_id, outcome));
         contents.push(content);
     }
@@ -443,10 +442,7 @@ pub async fn finish_operation(
     contents: Vec<Option<Bytes>>,
     started: Instant,
 ) -> Result<SignOperation, ApiError> {
-    let status = OperationStatus::from_documents(outcomes.iter().map(|(_, o)| match o {
-        Outcome::Signed { .. } => SignStatus::Signed,
-        Outcome::Failed { .. } => SignStatus::ErrorSigning,
-    }));
+    let status = OperationStatus::from_documents(outcomes.iter().map(|(_, o)| o.sign_status()));
     let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let docs = app
         .writes
