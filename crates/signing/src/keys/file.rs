@@ -87,6 +87,10 @@ impl Signer for KeyFileSigner {
         self.kind
     }
 
+    fn signs_in_memory(&self) -> bool {
+        true
+    }
+
     fn sign(&self, alg: DigestAlgorithm, _data: &[u8], digest: &[u8]) -> Result<Vec<u8>> {
         // Signing the digest (not the data) keeps one code path for every key source.
         let mut ctx = PkeyCtx::new(&self.key)?;
