@@ -56,6 +56,7 @@ pub mod operations;
 pub mod operators;
 pub mod portal_links;
 pub mod templates;
+pub mod tenancy;
 pub mod usage;
 
 pub use crypto::MasterKey;

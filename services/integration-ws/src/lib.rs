@@ -15,6 +15,7 @@ pub mod routes;
 pub mod state;
 pub mod sweeper;
 pub mod telemetry;
+pub mod tenancy;
 pub mod view;
 
 use std::net::SocketAddr;

@@ -38,8 +38,8 @@ pub struct App {
     pub metrics: crate::metrics::Metrics,
     /// The signing path's writes, gathered across requests (see [`crate::batch`]).
     pub writes: crate::batch::Writes,
-    /// Signers by certificate id: keys are unsealed once, not per request.
-    signers: Mutex<HashMap<i64, Arc<dyn Signer>>>,
+    /// Client services and signers kept between requests (see [`crate::tenancy`]).
+    pub tenancy: Arc<crate::tenancy::Tenancy>,
     /// Requests in flight per client service, bounded by its `concurrency_limit`.
     in_flight: Mutex<HashMap<i64, (i32, Arc<tokio::sync::Semaphore>)>>,
 }
@@ -137,6 +137,7 @@ impl App {
     ) -> Self {
         let oauth = OAuthState::new(tokens.clone(), Arc::new(DbClientDirectory(db.clone())));
         let writes = crate::batch::Writes::spawn(&db);
+        let tenancy = crate::tenancy::Tenancy::spawn(&db);
         Self {
             writes,
             db,
@@ -149,7 +150,7 @@ impl App {
             embedded_tsa,
             mailer: None,
             metrics: crate::metrics::Metrics::default(),
-            signers: Mutex::new(HashMap::new()),
+            tenancy,
             in_flight: Mutex::new(HashMap::new()),
         }
     }
@@ -194,14 +195,10 @@ impl App {
         certificate_id: i64,
         client_service: ClientServiceId,
     ) -> Result<Arc<dyn Signer>, ApiError> {
-        if let Some(s) = self
-            .signers
-            .lock()
-            .map_err(ApiError::internal)?
-            .get(&certificate_id)
-        {
-            return Ok(s.clone());
+        if let Some(s) = self.tenancy.signer(certificate_id) {
+            return Ok(s);
         }
+        let generation = self.tenancy.generation();
         let missing = |why: &str| {
             ApiError::new(
                 signstash_domain::ErrorCode::MissingConfiguration,
@@ -232,10 +229,8 @@ impl App {
             }
             _ => return Err(missing("uses a key source this service does not reach yet")),
         };
-        self.signers
-            .lock()
-            .map_err(ApiError::internal)?
-            .insert(certificate_id, signer.clone());
+        self.tenancy
+            .keep_signer(generation, certificate_id, &signer);
         Ok(signer)
     }
 }

@@ -55,10 +55,6 @@ impl TestApp {
             .await
     }
 
-    async fn sql(&self, statement: &str) {
-        sqlx::query(statement).execute(&self.pool).await.unwrap();
-    }
-
     async fn client_service_id(&self, alias: &str) -> ClientServiceId {
         ClientServiceId(
             sqlx::query_scalar("SELECT id FROM client_services WHERE alias = $1")
@@ -283,7 +279,7 @@ async fn configuration_and_status_errors(pool: PgPool) {
     let op = signed["body"]["id"].as_i64().unwrap();
 
     // 0.0.11: every slot of the client service is taken (here by the test itself).
-    app.sql("UPDATE client_services SET concurrency_limit = 1 WHERE alias = 'demo'")
+    app.change_tenancy("UPDATE client_services SET concurrency_limit = 1 WHERE alias = 'demo'")
         .await;
     let id = app.client_service_id("demo").await;
     let held = app.state.admit(id, 1).unwrap();
@@ -299,7 +295,7 @@ async fn configuration_and_status_errors(pool: PgPool) {
     );
 
     // 0.0.3: no signing certificate configured.
-    app.sql("UPDATE client_services SET certificate_id = NULL WHERE alias = 'demo'")
+    app.change_tenancy("UPDATE client_services SET certificate_id = NULL WHERE alias = 'demo'")
         .await;
     insta::assert_json_snapshot!(
         "0_0_3_no_signing_certificate",
@@ -307,7 +303,7 @@ async fn configuration_and_status_errors(pool: PgPool) {
     );
 
     // 1.1.3: a suspended client service reads what it has but creates nothing.
-    app.sql("UPDATE client_services SET status = 'SUSPENDED' WHERE alias = 'demo2'")
+    app.change_tenancy("UPDATE client_services SET status = 'SUSPENDED' WHERE alias = 'demo2'")
         .await;
     let token2 = app.token("demo2").await;
     insta::assert_json_snapshot!(
@@ -323,7 +319,7 @@ async fn configuration_and_status_errors(pool: PgPool) {
     assert_eq!(status, 404, "reads still work (and find nothing of demo's)");
 
     // 1.1.1: an inactive client service (its token was issued before).
-    app.sql("UPDATE client_services SET status = 'INACTIVE' WHERE alias = 'demo2'")
+    app.change_tenancy("UPDATE client_services SET status = 'INACTIVE' WHERE alias = 'demo2'")
         .await;
     insta::assert_json_snapshot!(
         "1_1_1_client_service_not_active",
@@ -337,7 +333,7 @@ async fn configuration_and_status_errors(pool: PgPool) {
     );
 
     // 1.2.0: the issuer company of the client service is not active.
-    app.sql(
+    app.change_tenancy(
         "UPDATE issuer_companies SET status = 'INACTIVE'
          WHERE id = (SELECT issuer_company_id FROM client_services WHERE alias = 'demo')",
     )
@@ -376,8 +372,10 @@ async fn infrastructure_errors(pool: PgPool) {
     );
 
     // 0.0.1: the database lost a table under the service: a bare 500, no SQL, no detail.
-    app.sql("ALTER TABLE operations RENAME TO operations_moved")
-        .await;
+    sqlx::query("ALTER TABLE operations RENAME TO operations_moved")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     insta::assert_json_snapshot!(
         "0_0_1_unhandled_error",
         app.send(

@@ -79,13 +79,21 @@ async fn authenticate_for(
     creates_work: bool,
 ) -> Result<Authorized, ApiError> {
     let bearer = bearer.map_err(|r| ApiError::new(ErrorCode::InvalidToken, r.description()))?;
-    let cs = client_services::find(
-        &app.db,
-        signstash_domain::ClientServiceId(bearer.client_service_id),
-    )
-    .await
-    .map_err(ApiError::internal)?
-    .ok_or_else(|| ApiError::bare(ErrorCode::InvalidClientService))?;
+    let cs = match app.tenancy.client_service(bearer.client_service_id) {
+        Some(cs) => cs,
+        None => {
+            let generation = app.tenancy.generation();
+            let cs = client_services::find(
+                &app.db,
+                signstash_domain::ClientServiceId(bearer.client_service_id),
+            )
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::bare(ErrorCode::InvalidClientService))?;
+            app.tenancy.keep_client_service(generation, &cs);
+            cs
+        }
+    };
     crate::telemetry::record_client_service(cs.alias.as_ref());
     match cs.status {
         ClientServiceStatus::Active => {}

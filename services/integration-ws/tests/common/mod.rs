@@ -105,6 +105,12 @@ impl TestApp {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let router = integration_ws::router(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
+        // Client services are kept in memory only once changes are heard: wait for that, so
+        // tests run the path production runs.
+        wait_until("the service listens for tenancy changes", || {
+            state.tenancy.is_listening()
+        })
+        .await;
         Self {
             url,
             http: reqwest::Client::new(),
@@ -114,6 +120,17 @@ impl TestApp {
             pki,
             dir,
         }
+    }
+
+    /// Runs a statement that changes client services, issuers or certificates, and returns once
+    /// the service has heard of it (as every instance does within moments in production).
+    pub async fn change_tenancy(&self, statement: &str) {
+        let before = self.state.tenancy.generation();
+        sqlx::query(statement).execute(&self.pool).await.unwrap();
+        wait_until("the service hears of the tenancy change", || {
+            self.state.tenancy.generation() > before
+        })
+        .await;
     }
 
     /// A token of the demo client service `alias` (secret `{alias}-secret`), by Basic auth.
@@ -167,4 +184,13 @@ pub fn document(
         "documentRequest": {"externalReference": reference, "name": name, "contentType": content_type, "base64Content": B64.encode(content)},
         "signatureInfo": signature
     })
+}
+
+/// Polls `done` every 5 ms; panics after 10 s.
+pub async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
