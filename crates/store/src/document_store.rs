@@ -116,6 +116,9 @@ impl std::fmt::Debug for StoredDocument {
 pub struct DocumentStore {
     objects: Arc<dyn ObjectStore>,
     master_key: Arc<MasterKey>,
+    /// The folder of the local backend (canonical), where small new objects are written in
+    /// place (see [`DocumentStore::put`]).
+    local_root: Option<Arc<PathBuf>>,
 }
 
 impl std::fmt::Debug for DocumentStore {
@@ -130,6 +133,10 @@ impl std::fmt::Debug for DocumentStore {
 /// async worker thread for milliseconds.
 const BLOCKING_THRESHOLD: usize = 256 * 1024;
 
+/// Local objects up to this size are written by the calling task (a buffered write of a few
+/// pages, tens of microseconds), not handed to a blocking thread through `object_store`.
+const WRITE_IN_PLACE_BYTES: usize = 64 * 1024;
+
 impl DocumentStore {
     /// Opens the configured backend.
     pub fn new(backend: &DocumentStoreBackend, master_key: MasterKey) -> Result<Self, StoreError> {
@@ -141,7 +148,13 @@ impl DocumentStore {
                         root.display()
                     ))
                 })?;
-                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(root)?)
+                let objects = object_store::local::LocalFileSystem::new_with_prefix(root)?;
+                let canonical = std::fs::canonicalize(root).map_err(|e| {
+                    StoreError::Config(format!("document folder {}: {e}", root.display()))
+                })?;
+                let mut store = Self::with_object_store(Arc::new(objects), master_key);
+                store.local_root = Some(Arc::new(canonical));
+                return Ok(store);
             }
             DocumentStoreBackend::Memory => Arc::new(object_store::memory::InMemory::new()),
             #[cfg(feature = "s3")]
@@ -155,17 +168,27 @@ impl DocumentStore {
         DocumentStore {
             objects,
             master_key: Arc::new(master_key),
+            local_root: None,
         }
     }
 
-    /// Encrypts and stores a document under a new key.
+    /// Encrypts and stores a document under a new key, `documents/YYYY/MM/xx/<uuid>` where `xx`
+    /// is the uuid's first byte in hex: 256 folders a month, so no folder of the local backend
+    /// grows to millions of entries.
+    ///
+    /// On the local backend a small object is written in place, under its final name, by the
+    /// calling task: `object_store` would write a staging file on a blocking thread and rename
+    /// it, which cost about a tenth of a small signing request. That is safe here because the key
+    /// is new (an existing file is never touched: the write fails instead) and the database
+    /// records it only after this returns, so a file cut short by a crash is never referenced.
     pub async fn put(&self, plaintext: Bytes) -> Result<StoredDocument, StoreError> {
         let now = time::OffsetDateTime::now_utc();
+        let id = uuid::Uuid::new_v4();
         let storage_key = format!(
-            "documents/{:04}/{:02}/{}",
+            "documents/{:04}/{:02}/{:02x}/{id}",
             now.year(),
             u8::from(now.month()),
-            uuid::Uuid::new_v4()
+            id.as_bytes()[0],
         );
         let content_length = plaintext.len() as u64;
         let (sealed, wrapped_key) = if plaintext.len() > BLOCKING_THRESHOLD {
@@ -176,12 +199,19 @@ impl DocumentStore {
         } else {
             self.master_key.encrypt_document(&plaintext, &storage_key)?
         };
-        self.objects
-            .put(
-                &ObjectPath::from(storage_key.as_str()),
-                PutPayload::from(sealed),
-            )
-            .await?;
+        match &self.local_root {
+            Some(root) if sealed.len() <= WRITE_IN_PLACE_BYTES => {
+                write_new_file(&root.join(&storage_key), &sealed)?;
+            }
+            _ => {
+                self.objects
+                    .put(
+                        &ObjectPath::from(storage_key.as_str()),
+                        PutPayload::from(sealed),
+                    )
+                    .await?;
+            }
+        }
         Ok(StoredDocument {
             storage_key,
             wrapped_key,
@@ -245,6 +275,39 @@ impl DocumentStore {
     pub fn objects(&self) -> &Arc<dyn ObjectStore> {
         &self.objects
     }
+}
+
+/// Creates `path` (and its folder if missing) with `contents`; an existing file is an error.
+fn write_new_file(path: &std::path::Path, contents: &[u8]) -> Result<(), StoreError> {
+    use std::io::{ErrorKind, Write as _};
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    };
+    let failed = |e: std::io::Error| {
+        StoreError::Storage(object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: format!("{}: {e}", path.display()).into(),
+        })
+    };
+    let mut file = match create() {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder).map_err(failed)?;
+            }
+            create().map_err(failed)?
+        }
+        other => other.map_err(failed)?,
+    };
+    if let Err(e) = file.write_all(contents) {
+        drop(file);
+        // Best effort: the key is not recorded anywhere, so a leftover is only wasted space.
+        let _ = std::fs::remove_file(path);
+        return Err(failed(e));
+    }
+    Ok(())
 }
 
 #[cfg(feature = "s3")]
