@@ -77,9 +77,10 @@ impl Certificate {
 }
 
 /// The signer's certificate first, then the rest of its chain (intermediates, optionally the root).
+/// Cheap to clone (every prepared document keeps one).
 #[derive(Clone, Debug)]
 pub struct CertificateChain {
-    certs: Vec<Certificate>,
+    certs: Arc<[Certificate]>,
 }
 
 impl CertificateChain {
@@ -90,7 +91,9 @@ impl CertificateChain {
                 certs.push(c);
             }
         }
-        Self { certs }
+        Self {
+            certs: certs.into(),
+        }
     }
 
     pub fn signer(&self) -> &Certificate {

@@ -2,7 +2,11 @@
 
 use const_oid::db::rfc5912::{ID_SHA_256, ID_SHA_384, ID_SHA_512};
 use der::asn1::ObjectIdentifier;
-use openssl::hash::{Hasher, MessageDigest};
+use std::sync::OnceLock;
+
+use openssl::hash::MessageDigest;
+use openssl::md::{Md, MdRef};
+use openssl::md_ctx::MdCtx;
 
 use crate::Result;
 
@@ -58,13 +62,31 @@ impl DigestAlgorithm {
         self.digest_parts([data])
     }
 
+    /// The algorithm as fetched once from OpenSSL's providers (the legacy handles make OpenSSL 3
+    /// fetch it again, by name, on every use).
+    pub(crate) fn md(self) -> &'static MdRef {
+        static FETCHED: OnceLock<[Option<Md>; 3]> = OnceLock::new();
+        let fetched = FETCHED.get_or_init(|| {
+            ["SHA2-256", "SHA2-384", "SHA2-512"].map(|name| Md::fetch(None, name, None).ok())
+        });
+        let (i, legacy) = match self {
+            Self::Sha256 => (0, Md::sha256()),
+            Self::Sha384 => (1, Md::sha384()),
+            Self::Sha512 => (2, Md::sha512()),
+        };
+        fetched[i].as_deref().unwrap_or(legacy)
+    }
+
     /// Digest of the concatenation of `parts`, without concatenating them.
     pub fn digest_parts<'a>(self, parts: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>> {
-        let mut h = Hasher::new(self.message_digest())?;
+        let mut ctx = MdCtx::new()?;
+        ctx.digest_init(self.md())?;
         for p in parts {
-            h.update(p)?;
+            ctx.digest_update(p)?;
         }
-        Ok(h.finish()?.to_vec())
+        let mut out = vec![0; self.output_len()];
+        ctx.digest_final(&mut out)?;
+        Ok(out)
     }
 }
 

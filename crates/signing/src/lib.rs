@@ -223,9 +223,7 @@ impl Prepared {
         if let KeyKind::Rsa { .. } = self.key_kind {
             ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1)?;
         }
-        let md = openssl::md::Md::from_nid(self.digest_alg.message_digest().type_())
-            .ok_or_else(|| Error::Key("digest not available".into()))?;
-        ctx.set_signature_md(md)?;
+        ctx.set_signature_md(self.digest_alg.md())?;
         match ctx.verify(&self.digest, value) {
             Ok(true) => Ok(()),
             _ => Err(Error::BadSignatureValue(

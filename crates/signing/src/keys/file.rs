@@ -98,10 +98,7 @@ impl Signer for KeyFileSigner {
         if let KeyKind::Rsa { .. } = self.kind {
             ctx.set_rsa_padding(Padding::PKCS1)?;
         }
-        ctx.set_signature_md(
-            openssl::md::Md::from_nid(alg.message_digest().type_())
-                .ok_or_else(|| Error::Key("digest".into()))?,
-        )?;
+        ctx.set_signature_md(alg.md())?;
         let mut out = Vec::new();
         ctx.sign_to_vec(digest, &mut out)?;
         Ok(out)

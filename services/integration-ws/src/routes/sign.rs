@@ -285,14 +285,14 @@ pub async fn execute(
         .map(|d| (d.content.clone(), d.params.clone()))
         .collect();
     let total_content: usize = request.documents.iter().map(|d| d.content.len()).sum();
-    let chain = signer.certificate_chain().clone();
-    let kind = signer.key_kind();
+    let for_prepare = signer.clone();
     let prepare_all = move || {
+        let (chain, kind) = (for_prepare.certificate_chain(), for_prepare.key_kind());
         to_prepare
             .into_iter()
             .enumerate()
             .map(|(i, (content, params))| {
-                signstash_signing::prepare(content, &params, &chain, kind).map_err(|e| {
+                signstash_signing::prepare(content, &params, chain, kind).map_err(|e| {
                     let mut err = ApiError::from(e);
                     err.cause = err.cause.map(|c| format!("documents[{i}]: {c}"));
                     err
