@@ -62,7 +62,7 @@ const RSS_GOAL_MIB: f64 = 96.0;
 const REPLACED_MIB: f64 = 512.0;
 
 /// Closed-loop connection counts tried for the most documents per second, each for `WINDOW`.
-const CONNECTIONS: &[usize] = &[4, 8, 16, 32, 64];
+const CONNECTIONS: &[usize] = &[4, 8, 16, 32, 64, 128, 256];
 const WINDOW: Duration = Duration::from_secs(5);
 const WARM_UP: Duration = Duration::from_secs(2);
 /// The open loop at half the rate: the best of `OPEN_WINDOWS` windows of `OPEN_WINDOW` (the
