@@ -261,6 +261,11 @@ async fn service_signature_text(
 /// worker rather than on a blocking thread.
 const PREPARE_INLINE_BYTES: usize = 32 * 1024;
 
+/// Small requests with at most this many documents are also signed on the async worker (when
+/// the key allows, see [`signs_quickly`]): about 1 ms of work at most, so other requests on the
+/// same worker never wait long behind one.
+const SIGN_INLINE_DOCUMENTS: usize = 4;
+
 /// Prepare every document, create the operation, sign and store each document, finish.
 pub async fn execute(
     app: &AppState,
@@ -354,6 +359,8 @@ pub async fn execute(
     };
     let created = create_operation(app, &new).await?;
     let started = Instant::now();
+    let inline_signing =
+        small && prepared.len() <= SIGN_INLINE_DOCUMENTS && signs_quickly(signer.as_ref());
 
     let mut outcomes = Vec::with_capacity(prepared.len());
     let mut contents = Vec::with_capacity(prepared.len());
@@ -363,7 +370,7 @@ pub async fn execute(
         .zip(&request.documents)
     {
         let t0 = Instant::now();
-        let signed = if small && !doc.apply_timestamp && signs_quickly(signer.as_ref()) {
+        let signed = if inline_signing && !doc.apply_timestamp {
             sign_one(signer.as_ref(), p, None)
         } else {
             let signer = signer.clone();
