@@ -237,14 +237,15 @@ impl Prepared {
         value: Vec<u8>,
         tsa: Option<&dyn TimeStamper>,
     ) -> Result<SignedDocument> {
+        let alg = self.digest_alg;
+        let timestamp = |covered: &[u8]| -> Result<Vec<u8>> {
+            let tsa = tsa.ok_or(Error::TimestampAuthorityMissing)?;
+            tsa.timestamp(alg, &alg.digest(covered)?)
+        };
         let timestamp_over = |sig: &[u8]| -> Result<Option<Vec<u8>>> {
             match self.level {
                 Level::BB => Ok(None),
-                Level::BT => {
-                    let tsa = tsa.ok_or(Error::TimestampAuthorityMissing)?;
-                    let alg = self.digest_alg;
-                    Ok(Some(tsa.timestamp(alg, &alg.digest(sig)?)?))
-                }
+                Level::BT => timestamp(sig).map(Some),
             }
         };
         match self.state {
@@ -264,7 +265,9 @@ impl Prepared {
             ),
             State::Xades(s) => {
                 let xml_value = self.key_kind.xmldsig_signature(&value)?;
-                s.finish(self.document, &xml_value, timestamp_over)
+                let timestamp =
+                    (self.level == Level::BT).then_some(&timestamp as xades::Timestamp<'_>);
+                s.finish(self.document, &xml_value, timestamp)
             }
         }
     }

@@ -41,6 +41,9 @@ const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 const XPATH2: &str = "http://www.w3.org/2002/06/xmldsig-filter2";
 const SIGNED_PROPERTIES_TYPE: &str = "http://uri.etsi.org/01903#SignedProperties";
 
+/// Gets a timestamp token over the given bytes (B-T).
+pub(crate) type Timestamp<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>>;
+
 pub(crate) struct State {
     id: String,
     signed_info: String,
@@ -77,6 +80,74 @@ fn canonical_fragment(fragment: &str, local: &str) -> Result<Vec<u8>> {
 
 fn wrap(inner: &str) -> String {
     format!(r#"<ds:Signature xmlns:ds="{DSIG_NS}" xmlns:xades="{XADES_NS}">{inner}</ds:Signature>"#)
+}
+
+// The two signed fragments are written twice: as they go into the document, and in their
+// exclusive c14n as the apex of a subtree (namespaces declared where first used, empty elements
+// as start and end tags), which is what is hashed and signed. Writing the canonical form
+// directly spares parsing each fragment back; the values put in are base64, hex, a time and
+// fixed URIs, none of which c14n escapes. Debug builds (every test) check both forms against
+// `canonical_fragment`, and a unit test covers every combination of options.
+
+/// `xades:SignedProperties`: its text and its canonical form.
+fn signed_properties(
+    id: &str,
+    time: &str,
+    alg: DigestAlgorithm,
+    cert_digest: &str,
+    issuer_serial: &str,
+) -> (String, String) {
+    let uri = alg.xmldsig_uri();
+    let text = format!(
+        r#"<xades:SignedProperties Id="xades-{id}"><xades:SignedSignatureProperties><xades:SigningTime>{time}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="{uri}"/><ds:DigestValue>{cert_digest}</ds:DigestValue></xades:CertDigest><xades:IssuerSerialV2>{issuer_serial}</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties>"#
+    );
+    let canonical = format!(
+        r#"<xades:SignedProperties xmlns:xades="{XADES_NS}" Id="xades-{id}"><xades:SignedSignatureProperties><xades:SigningTime>{time}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert><xades:CertDigest><ds:DigestMethod xmlns:ds="{DSIG_NS}" Algorithm="{uri}"></ds:DigestMethod><ds:DigestValue xmlns:ds="{DSIG_NS}">{cert_digest}</ds:DigestValue></xades:CertDigest><xades:IssuerSerialV2>{issuer_serial}</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties>"#
+    );
+    (text, canonical)
+}
+
+/// `ds:SignedInfo`: its text and its canonical form (the bytes that are signed).
+fn signed_info(
+    id: &str,
+    params: &SignatureParams,
+    signature_uri: &str,
+    alg: DigestAlgorithm,
+    doc_digest: &str,
+    props_digest: &str,
+) -> (String, String) {
+    let c14n_uri = match params.canonical_transform {
+        CanonicalTransform::Exclusive => signstash_xml::EXC_C14N,
+        CanonicalTransform::ExclusiveWithComments => signstash_xml::EXC_C14N_WITH_COMMENTS,
+    };
+    let exc = signstash_xml::EXC_C14N;
+    let uri = alg.xmldsig_uri();
+    // (text, canonical) of the transform that leaves signatures out of the document digest.
+    let (exclude, exclude_c) = match params.signature_transform {
+        SignatureTransform::Enveloped => (
+            format!(r#"<ds:Transform Algorithm="{ENVELOPED}"/>"#),
+            format!(r#"<ds:Transform Algorithm="{ENVELOPED}"></ds:Transform>"#),
+        ),
+        SignatureTransform::XPath => {
+            let t = format!(
+                r#"<ds:Transform Algorithm="{XPATH}"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>"#
+            );
+            (t.clone(), t)
+        }
+        SignatureTransform::XPath2Filter => {
+            let t = format!(
+                r#"<ds:Transform Algorithm="{XPATH2}"><dsig-xpath:XPath xmlns:dsig-xpath="{XPATH2}" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform>"#
+            );
+            (t.clone(), t)
+        }
+    };
+    let text = format!(
+        r##"<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{exc}"/><ds:SignatureMethod Algorithm="{signature_uri}"/><ds:Reference Id="ref-{id}" URI=""><ds:Transforms>{exclude}<ds:Transform Algorithm="{c14n_uri}"/></ds:Transforms><ds:DigestMethod Algorithm="{uri}"/><ds:DigestValue>{doc_digest}</ds:DigestValue></ds:Reference><ds:Reference Type="{SIGNED_PROPERTIES_TYPE}" URI="#xades-{id}"><ds:Transforms><ds:Transform Algorithm="{exc}"/></ds:Transforms><ds:DigestMethod Algorithm="{uri}"/><ds:DigestValue>{props_digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>"##
+    );
+    let canonical = format!(
+        r##"<ds:SignedInfo xmlns:ds="{DSIG_NS}"><ds:CanonicalizationMethod Algorithm="{exc}"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm="{signature_uri}"></ds:SignatureMethod><ds:Reference Id="ref-{id}" URI=""><ds:Transforms>{exclude_c}<ds:Transform Algorithm="{c14n_uri}"></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="{uri}"></ds:DigestMethod><ds:DigestValue>{doc_digest}</ds:DigestValue></ds:Reference><ds:Reference Type="{SIGNED_PROPERTIES_TYPE}" URI="#xades-{id}"><ds:Transforms><ds:Transform Algorithm="{exc}"></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="{uri}"></ds:DigestMethod><ds:DigestValue>{props_digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>"##
+    );
+    (text, canonical)
 }
 
 fn document_digest(
@@ -149,36 +220,28 @@ pub(crate) fn prepare(
             "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
         ))
         .map_err(|e| Error::Key(format!("signing time: {e}")))?;
-    let digest_method = format!(r#"<ds:DigestMethod Algorithm="{}"/>"#, alg.xmldsig_uri());
-    let signed_properties = format!(
-        r#"<xades:SignedProperties Id="xades-{id}"><xades:SignedSignatureProperties><xades:SigningTime>{time}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert><xades:CertDigest>{digest_method}<ds:DigestValue>{cert_digest}</ds:DigestValue></xades:CertDigest><xades:IssuerSerialV2>{issuer_serial}</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties>"#
+    let (signed_properties, canonical_properties) =
+        signed_properties(&id, &time, alg, &cert_digest, &issuer_serial);
+    debug_assert_eq!(
+        canonical_properties.as_bytes(),
+        canonical_fragment(&wrap(&signed_properties), "SignedProperties")?,
+        "the directly written canonical SignedProperties differs from its c14n"
     );
-    let props_digest = B64.encode(alg.digest(&canonical_fragment(
-        &wrap(&signed_properties),
-        "SignedProperties",
-    )?)?);
-
-    let c14n_uri = match params.canonical_transform {
-        CanonicalTransform::Exclusive => signstash_xml::EXC_C14N,
-        CanonicalTransform::ExclusiveWithComments => signstash_xml::EXC_C14N_WITH_COMMENTS,
-    };
-    let exclude_transform = match params.signature_transform {
-        SignatureTransform::Enveloped => format!(r#"<ds:Transform Algorithm="{ENVELOPED}"/>"#),
-        SignatureTransform::XPath => {
-            format!(
-                r#"<ds:Transform Algorithm="{XPATH}"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>"#
-            )
-        }
-        SignatureTransform::XPath2Filter => format!(
-            r#"<ds:Transform Algorithm="{XPATH2}"><dsig-xpath:XPath xmlns:dsig-xpath="{XPATH2}" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform>"#
-        ),
-    };
-    let signed_info = format!(
-        r##"<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{exc}"/><ds:SignatureMethod Algorithm="{sig}"/><ds:Reference Id="ref-{id}" URI=""><ds:Transforms>{exclude_transform}<ds:Transform Algorithm="{c14n_uri}"/></ds:Transforms>{digest_method}<ds:DigestValue>{doc_digest}</ds:DigestValue></ds:Reference><ds:Reference Type="{SIGNED_PROPERTIES_TYPE}" URI="#xades-{id}"><ds:Transforms><ds:Transform Algorithm="{exc}"/></ds:Transforms>{digest_method}<ds:DigestValue>{props_digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>"##,
-        exc = signstash_xml::EXC_C14N,
-        sig = kind.xmldsig_signature_uri(alg),
+    let props_digest = B64.encode(alg.digest(canonical_properties.as_bytes())?);
+    let (signed_info, canonical_info) = signed_info(
+        &id,
+        params,
+        kind.xmldsig_signature_uri(alg),
+        alg,
+        &doc_digest,
+        &props_digest,
     );
-    let to_be_signed = canonical_fragment(&wrap(&signed_info), "SignedInfo")?;
+    debug_assert_eq!(
+        canonical_info.as_bytes(),
+        canonical_fragment(&wrap(&signed_info), "SignedInfo")?,
+        "the directly written canonical SignedInfo differs from its c14n"
+    );
+    let to_be_signed = canonical_info.into_bytes();
 
     let mut key_info = String::from("<ds:KeyInfo><ds:X509Data>");
     for cert in chain.all() {
@@ -203,13 +266,13 @@ pub(crate) fn prepare(
 
 impl State {
     /// `value` is the XML-DSig form of the signature value (ECDSA as `r || s`).
-    /// `timestamp_over` gets the canonical `ds:SignatureValue` element, which is what a XAdES
-    /// `SignatureTimeStamp` covers.
+    /// `timestamp`, for B-T, gets the canonical `ds:SignatureValue` element, which is what a
+    /// XAdES `SignatureTimeStamp` covers (computed only then).
     pub fn finish(
         self,
         document: Bytes,
         value: &[u8],
-        timestamp_over: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>>,
+        timestamp: Option<Timestamp<'_>>,
     ) -> Result<SignedDocument> {
         let id = &self.id;
         let signature_value = format!(
@@ -217,8 +280,14 @@ impl State {
             self.signature_value_id,
             B64.encode(value)
         );
-        let canonical_value = canonical_fragment(&wrap(&signature_value), "SignatureValue")?;
-        let unsigned = match timestamp_over(&canonical_value)? {
+        let token = match timestamp {
+            None => None,
+            Some(timestamp) => Some(timestamp(&canonical_fragment(
+                &wrap(&signature_value),
+                "SignatureValue",
+            )?)?),
+        };
+        let unsigned = match token {
             None => String::new(),
             Some(token) => format!(
                 r#"<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp Id="ts-{id}"><ds:CanonicalizationMethod Algorithm="{}"/><xades:EncapsulatedTimeStamp>{}</xades:EncapsulatedTimeStamp></xades:SignatureTimeStamp></xades:UnsignedSignatureProperties></xades:UnsignedProperties>"#,
@@ -242,5 +311,75 @@ impl State {
             .original(0..self.offset)
             .new_bytes(text.into_bytes())
             .original(self.offset + self.replaced..len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::Format;
+
+    /// The canonical forms written directly equal the c14n of the written text, for every
+    /// combination of options and both key kinds.
+    #[test]
+    fn directly_written_canonical_forms_equal_their_c14n() {
+        let kinds = [
+            KeyKind::Rsa { bits: 2048 },
+            KeyKind::Ecdsa { field_bytes: 32 },
+        ];
+        let transforms = [
+            SignatureTransform::Enveloped,
+            SignatureTransform::XPath,
+            SignatureTransform::XPath2Filter,
+        ];
+        let canonicals = [
+            CanonicalTransform::Exclusive,
+            CanonicalTransform::ExclusiveWithComments,
+        ];
+        let algs = [
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+        ];
+        let mut checked = 0;
+        for alg in algs {
+            let (text, canonical) = signed_properties(
+                "0123456789abcdef",
+                "2026-11-24T12:00:00Z",
+                alg,
+                "q83vEjRWeJA=",
+                "MIIBCjCB+g==",
+            );
+            assert_eq!(
+                canonical.as_bytes(),
+                canonical_fragment(&wrap(&text), "SignedProperties").unwrap()
+            );
+            for kind in kinds {
+                for transform in transforms {
+                    for c14n in canonicals {
+                        let mut params = SignatureParams::new(Format::Xades);
+                        params.signature_transform = transform;
+                        params.canonical_transform = c14n;
+                        let (text, canonical) = signed_info(
+                            "0123456789abcdef",
+                            &params,
+                            kind.xmldsig_signature_uri(alg),
+                            alg,
+                            "3q2+7w==",
+                            "yv66vg==",
+                        );
+                        assert_eq!(
+                            canonical.as_bytes(),
+                            canonical_fragment(&wrap(&text), "SignedInfo").unwrap(),
+                            "{kind:?} {transform:?} {c14n:?} {alg:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 3 * 2 * 3 * 2);
     }
 }
