@@ -210,11 +210,13 @@ pub struct Writes {
 impl Writes {
     /// Two writers of each kind, each kind on its own two connections to `db`'s server.
     ///
-    /// The finishing connections plan every statement for its parameters (`plan_cache_mode =
-    /// force_custom_plan`): that statement joins its arrays to `operations` and `documents` by
-    /// id, and a plan cached while those tables were small (a fresh deployment) would go on
-    /// hashing the whole table long after it grew. Inserting needs no such care (its joins are
-    /// between its own rows), and its statement is the dearer one to plan.
+    /// The finishing statement joins its arrays to `operations` and `documents` by id. Left to
+    /// itself, PostgreSQL caches a plan made while those tables were small (a fresh deployment)
+    /// and goes on hashing the whole table long after it grew; planning it afresh each time
+    /// avoids that but costs more than running it when a batch is small. So the finishing
+    /// connections allow neither sequential scans nor hash or merge joins: the one plan they
+    /// cache looks each row up by its primary key, whatever the tables' size. Inserting needs
+    /// no such care (its joins are between its own rows).
     pub fn spawn(db: &PgPool) -> Self {
         let pool = |options: sqlx::postgres::PgConnectOptions| {
             sqlx::postgres::PgPoolOptions::new()
@@ -224,9 +226,12 @@ impl Writes {
                 .connect_lazy_with(options)
         };
         let options = (*db.connect_options()).clone();
-        let planned = options
-            .clone()
-            .options([("plan_cache_mode", "force_custom_plan")]);
+        let planned = options.clone().options([
+            ("plan_cache_mode", "force_generic_plan"),
+            ("enable_seqscan", "off"),
+            ("enable_hashjoin", "off"),
+            ("enable_mergejoin", "off"),
+        ]);
         Self {
             create: Batcher::spawn(CreateOperations, pool(options), 2),
             finish: Batcher::spawn(FinishOperations, pool(planned), 2),
