@@ -54,7 +54,12 @@ fn is_root() -> bool {
 
 /// Installs the missing Debian packages (as root), or says which command would.
 fn install_system_packages() -> Result<()> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES
+    install_packages(DEBIAN_PACKAGES)
+}
+
+/// Installs those of `packages` (name, a file it provides) that are missing.
+fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(name, probe)| {
             // python3-venv: the interpreter's own venv module may be there without the package.
@@ -373,6 +378,8 @@ fn bench(what: &str) -> Result<()> {
         }
         "api" => {
             install_system_packages()?;
+            // The closed loop's load generator.
+            install_packages(&[("wrk", "/usr/bin/wrk")])?;
             // Benchmarks get their own cluster (port 55434), apart from `up`'s and `test`'s.
             let database_url = match std::env::var("DATABASE_URL") {
                 Ok(url) => url,

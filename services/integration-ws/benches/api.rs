@@ -28,9 +28,12 @@
 //! Every answer must be 200 with the documents `SIGNED`; anything else is counted as an error and
 //! printed.
 //!
-//! The load comes from this program (tokio + reqwest, HTTP/1.1 keep-alive) on the same cores
-//! as the service and PostgreSQL; the notes under the table give the CPU time per document of
-//! each (integration-ws, PostgreSQL, the load generator, the rest of the machine).
+//! The load runs on the same two cores as the service and PostgreSQL, over HTTP/1.1 keep-alive:
+//! the closed loop is `wrk` (Debian's package, which `cargo xtask bench api` installs) with
+//! `benches/api-invoices.lua`; the open loop, which must send at fixed times whatever the
+//! answers do, is this program (tokio + reqwest). The notes under the table give the CPU time
+//! per document of each (integration-ws, PostgreSQL, the load generator, the rest of the
+//! machine).
 //!
 //! It is a report: the exit code is 0 whether or not the goals are met. Run without `--bench`
 //! it only signs one invoice and one 50-PDF request, as a smoke test (skipped without
@@ -413,12 +416,24 @@ fn clock_ticks() -> f64 {
 
 /// utime + stime from a `/proc/…/stat` file.
 fn process_cpu(path: &str) -> Duration {
+    stat_cpu(path, &[11, 12])
+}
+
+/// The CPU time of this program and of the children it has waited for (wrk): utime + stime +
+/// cutime + cstime of `/proc/self/stat`.
+fn generator_cpu() -> Duration {
+    stat_cpu("/proc/self/stat", &[11, 12, 13, 14])
+}
+
+/// The sum of the given fields of a `/proc/…/stat` file, counted after the command name.
+fn stat_cpu(path: &str, fields_after_name: &[usize]) -> Duration {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     // The command name may hold spaces; the fields after it are space-separated.
     let after = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks: f64 = [11, 12]
+    // utime, stime, cutime and cstime are fields 14 to 17 of the line: indices 11 to 14 of the
+    // fields after the name (the state, field 3, is index 0).
+    let ticks: f64 = fields_after_name
         .iter()
         .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
         .sum();
@@ -467,7 +482,7 @@ impl CpuSample {
             .collect();
         Self {
             service: process_cpu(&format!("/proc/{}/stat", service.pid())),
-            generator: process_cpu("/proc/self/stat"),
+            generator: generator_cpu(),
             postgres,
             machine: machine_busy(),
         }
@@ -631,48 +646,83 @@ struct ClosedLoop {
     cpu: [Duration; 4],
 }
 
-/// `connections` tasks each sending one request after the other for `window`: documents per
-/// second answered 200.
+/// The wrk script of the closed loop: fresh references per request, every answer checked.
+const WRK_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/api-invoices.lua");
+
+/// `wrk` (C, one thread, epoll) keeping `connections` connections busy for `window`, each
+/// sending one invoice after the other: documents per second answered 200 with the invoice
+/// signed. wrk rather than this program's own client, because the load generator shares the
+/// two cores with the service and PostgreSQL: wrk needs a fraction of reqwest's CPU per request.
 async fn closed_loop(
-    load: &Arc<InvoiceLoad>,
+    load: &InvoiceLoad,
     stack: &Stack,
     service: &Service,
     connections: usize,
     window: Duration,
-) -> ClosedLoop {
-    let errors_before = load.errors.count();
+) -> Result<ClosedLoop, String> {
+    let template =
+        std::env::temp_dir().join(format!("signstash-bench-{}.json", std::process::id()));
+    std::fs::write(&template, &load.template)
+        .map_err(|e| format!("{}: {e}", template.display()))?;
     let cpu_before = CpuSample::now(service, stack).await;
-    let start = Instant::now();
-    let deadline = start + window;
-    let tasks: Vec<_> = (0..connections)
-        .map(|_| {
-            let load = load.clone();
-            tokio::spawn(async move {
-                let mut ok = 0u64;
-                while Instant::now() < deadline {
-                    match load.sign().await {
-                        Ok(()) => ok += 1,
-                        Err(e) => load.errors.record(e),
-                    }
-                }
-                ok
-            })
-        })
-        .collect();
-    let mut ok = 0;
-    for t in tasks {
-        ok += t.await.unwrap_or(0);
+    let output = tokio::process::Command::new("wrk")
+        .args(["-t", "1", "-c", &connections.to_string()])
+        .args(["-d", &format!("{}s", window.as_secs()), "--timeout", "60s"])
+        .args(["-s", WRK_SCRIPT, &load.url, "--"])
+        .arg(&template)
+        // References unique to this wrk run: `BENCH-<run>-W<n>-<thread>-<request>`.
+        .args([
+            &load.token,
+            &format!(
+                "{}-W{}",
+                load.run,
+                load.next.fetch_add(1, Ordering::Relaxed)
+            ),
+        ])
+        .output()
+        .await
+        .map_err(|e| format!("cannot run wrk (`cargo xtask bench api` installs it): {e}"));
+    let _ = std::fs::remove_file(&template);
+    let output = output?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("signstash-wrk "))
+        .ok_or_else(|| {
+            format!(
+                "wrk ({}) printed no result: {}{}",
+                output.status,
+                snippet(&stdout),
+                snippet(&String::from_utf8_lossy(&output.stderr))
+            )
+        })?;
+    let (counts, sample) = line.split_once(" sample=").unwrap_or((line, ""));
+    let count = |name: &str| -> Result<u64, String> {
+        counts
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("wrk result without {name}: {line}"))
+    };
+    let (responses, errors, socket_errors, duration_us) = (
+        count("responses")?,
+        count("errors")?,
+        count("socket_errors")?,
+        count("duration_us")?,
+    );
+    if errors > 0 {
+        load.errors.record(sample.to_string());
     }
-    let elapsed = start.elapsed();
+    let ok = responses.saturating_sub(errors);
     let cpu = CpuSample::now(service, stack)
         .await
         .per_document(&cpu_before, ok);
-    ClosedLoop {
+    Ok(ClosedLoop {
         connections,
-        rate: ok as f64 / elapsed.as_secs_f64(),
-        errors: load.errors.count() - errors_before,
+        rate: ok as f64 / (duration_us.max(1) as f64 / 1e6),
+        errors: errors + socket_errors,
         cpu,
-    }
+    })
 }
 
 struct OpenLoop {
@@ -891,7 +941,7 @@ async fn measure(stack: &Stack) -> Result<Results, String> {
     let service = stack.start().await?;
     let load = Arc::new(InvoiceLoad::new(&service, stack.token(&service).await?)?);
     eprintln!("api bench: warm-up ({} s)…", WARM_UP.as_secs());
-    let warm = closed_loop(&load, stack, &service, 4, WARM_UP).await;
+    let warm = closed_loop(&load, stack, &service, 4, WARM_UP).await?;
     if warm.rate == 0.0 {
         return Err("not one invoice was signed during the warm-up".into());
     }
@@ -901,7 +951,7 @@ async fn measure(stack: &Stack) -> Result<Results, String> {
             "api bench: closed loop, {connections} connections, {} s…",
             WINDOW.as_secs()
         );
-        let r = closed_loop(&load, stack, &service, connections, WINDOW).await;
+        let r = closed_loop(&load, stack, &service, connections, WINDOW).await?;
         eprintln!("api bench:   {:.0} docs/s", r.rate);
         sweep.push(r);
     }
@@ -1162,9 +1212,9 @@ fn report(r: &Results, load_before: &str) {
 
     println!();
     println!(
-        "| Measure (load generated by `services/integration-ws/benches/api.rs`: tokio + reqwest, \
-         HTTP/1.1 keep-alive, on the same machine) | Figure | Ceiling / reference | Ratio | Goal \
-         | Result |"
+        "| Measure (load on the same machine, HTTP/1.1 keep-alive: closed loop `wrk` with \
+         `benches/api-invoices.lua`, open loop `benches/api.rs` with tokio + reqwest) | Figure \
+         | Ceiling / reference | Ratio | Goal | Result |"
     );
     println!("|---|---|---|---|---|---|");
     for row in rows {
