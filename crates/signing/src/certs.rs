@@ -100,6 +100,11 @@ impl CertificateChain {
         &self.certs[0]
     }
 
+    /// Whether both chains start with the same signer certificate.
+    pub fn same_signer(&self, other: &CertificateChain) -> bool {
+        Arc::ptr_eq(&self.certs, &other.certs) || self.signer().der == other.signer().der
+    }
+
     pub fn all(&self) -> &[Certificate] {
         &self.certs
     }

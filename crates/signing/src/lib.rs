@@ -217,6 +217,34 @@ impl Prepared {
         self.finish_checked(value, tsa)
     }
 
+    /// Phase two with the signer at hand: its value, then the signed document.
+    ///
+    /// A value from a key held in memory ([`Signer::signs_in_memory`]: a key file or PKCS#12),
+    /// for a document prepared with that signer's own certificate, is used without a second
+    /// check: the key was matched to the certificate when it was loaded, and OpenSSL checks
+    /// every RSA-CRT result with the public exponent before returning it. Values from tokens
+    /// and remote services, or for a document prepared with another certificate, are checked
+    /// against the certificate as [`Prepared::finish`] does.
+    pub fn sign_with(
+        self,
+        signer: &dyn Signer,
+        tsa: Option<&dyn TimeStamper>,
+    ) -> Result<SignedDocument> {
+        if self.level == Level::BT && tsa.is_none() {
+            return Err(Error::TimestampAuthorityMissing);
+        }
+        let value = signer.sign(self.digest_alg, &self.data_to_sign, &self.digest)?;
+        if signer.signs_in_memory()
+            && signer.key_kind() == self.key_kind
+            && signer.certificate_chain().same_signer(&self.chain)
+        {
+            let value = self.key_kind.normalize_cms_signature(&value)?;
+            self.finish_checked(value, tsa)
+        } else {
+            self.finish(&value, tsa)
+        }
+    }
+
     fn verify(&self, value: &[u8]) -> Result<()> {
         let mut ctx = openssl::pkey_ctx::PkeyCtx::new(self.chain.signer().public_key()?)?;
         ctx.verify_init()?;
@@ -273,7 +301,7 @@ impl Prepared {
     }
 }
 
-/// One shot: [`prepare`], sign with `signer`, [`Prepared::finish`].
+/// One shot: [`prepare`] with the signer's certificate, then [`Prepared::sign_with`].
 pub fn sign(
     document: Bytes,
     params: &SignatureParams,
@@ -283,18 +311,11 @@ pub fn sign(
     if params.level == Level::BT && tsa.is_none() {
         return Err(Error::TimestampAuthorityMissing);
     }
-    let prepared = prepare(
+    prepare(
         document,
         params,
         signer.certificate_chain(),
         signer.key_kind(),
-    )?;
-    let value = signer.sign(
-        prepared.digest_alg,
-        &prepared.data_to_sign,
-        &prepared.digest,
-    )?;
-    // A key source of our own is trusted to have signed what it was given; values from
-    // elsewhere go through `finish`, which checks them.
-    prepared.finish_checked(value, tsa)
+    )?
+    .sign_with(signer, tsa)
 }

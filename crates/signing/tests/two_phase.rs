@@ -145,3 +145,49 @@ fn finish_refuses_a_value_that_does_not_verify() {
         Err(Error::BadSignatureValue(_))
     ));
 }
+
+#[test]
+fn sign_with_checks_a_key_that_is_not_the_prepared_certificates() {
+    let pki = DevPki::generate().unwrap();
+    let signer = KeyFileSigner::from_pem(
+        &pki.signer.key_pem().unwrap(),
+        &pki.signer.cert_pem().unwrap(),
+        None,
+    )
+    .unwrap();
+    let other = issue(
+        "Other signer",
+        KeyType::Rsa(2048),
+        Profile::Signer,
+        Some(&pki.ca),
+    )
+    .unwrap();
+    let other =
+        KeyFileSigner::from_pem(&other.key_pem().unwrap(), &other.cert_pem().unwrap(), None)
+            .unwrap();
+    let params = SignatureParams::new(Format::Cades);
+    let doc = Bytes::from_static(b"invoice");
+    // Prepared for `signer`'s certificate: its own in-memory key signs without a second check,
+    // and the result verifies.
+    let prepared = prepare(
+        doc.clone(),
+        &params,
+        signer.certificate_chain(),
+        signer.key_kind(),
+    )
+    .unwrap();
+    let signed = prepared.sign_with(&signer, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    pki.write(dir.path()).unwrap();
+    let (p7s, content) = (dir.path().join("invoice.p7s"), dir.path().join("invoice"));
+    std::fs::write(&p7s, signed.to_vec()).unwrap();
+    std::fs::write(&content, &doc).unwrap();
+    validators::openssl_cms(&p7s, Some(&content), &dir.path().join("ca.pem")).unwrap();
+    // Another in-memory key for the same document is not trusted: its value is checked
+    // against the prepared certificate, and refused.
+    let prepared = prepare(doc, &params, signer.certificate_chain(), signer.key_kind()).unwrap();
+    assert!(matches!(
+        prepared.sign_with(&other, None),
+        Err(Error::BadSignatureValue(_))
+    ));
+}

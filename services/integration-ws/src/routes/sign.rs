@@ -418,8 +418,7 @@ fn sign_one(
     p: Prepared,
     tsa: Option<&dyn signstash_signing::TimeStamper>,
 ) -> Result<Bytes, signstash_signing::Error> {
-    let value = signer.sign(p.digest_algorithm(), p.data_to_sign(), p.digest())?;
-    Ok(Bytes::from(p.finish(&value, tsa)?.to_vec()))
+    Ok(Bytes::from(p.sign_with(signer, tsa)?.to_vec()))
 }
 
 /// Whether one signature takes well under a millisecond of computation and no waiting, so a
