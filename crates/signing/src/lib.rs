@@ -219,12 +219,12 @@ impl Prepared {
 
     /// Phase two with the signer at hand: its value, then the signed document.
     ///
-    /// A value from a key held in memory ([`Signer::signs_in_memory`]: a key file or PKCS#12),
-    /// for a document prepared with that signer's own certificate, is used without a second
-    /// check: the key was matched to the certificate when it was loaded, and OpenSSL checks
-    /// every RSA-CRT result with the public exponent before returning it. Values from tokens
-    /// and remote services, or for a document prepared with another certificate, are checked
-    /// against the certificate as [`Prepared::finish`] does.
+    /// An RSA value from a key held in memory ([`Signer::signs_in_memory`]: a key file or
+    /// PKCS#12), for a document prepared with that signer's own certificate, is used without a
+    /// second check: the key was matched to the certificate when it was loaded, and OpenSSL
+    /// checks every RSA-CRT result with the public exponent before returning it. ECDSA values,
+    /// values from tokens and remote services, and values for a document prepared with another
+    /// certificate are checked against the certificate as [`Prepared::finish`] does.
     pub fn sign_with(
         self,
         signer: &dyn Signer,
@@ -235,6 +235,7 @@ impl Prepared {
         }
         let value = signer.sign(self.digest_alg, &self.data_to_sign, &self.digest)?;
         if signer.signs_in_memory()
+            && matches!(self.key_kind, KeyKind::Rsa { .. })
             && signer.key_kind() == self.key_kind
             && signer.certificate_chain().same_signer(&self.chain)
         {
