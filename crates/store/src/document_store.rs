@@ -21,6 +21,11 @@ pub enum DocumentStoreBackend {
     Local {
         /// The folder, e.g. `.data/documents`.
         root: PathBuf,
+        /// Whether each new object, and the folder entry naming it, reach the disk
+        /// (`fdatasync`, `fsync` of the folder) before [`DocumentStore::put`] returns, so a
+        /// document the database records as stored survives a power cut. On by default
+        /// (`SIGNSTASH_DOCUMENT_SYNC`).
+        sync: bool,
     },
     /// In memory (tests).
     Memory,
@@ -35,14 +40,24 @@ impl DocumentStoreBackend {
     /// `SIGNSTASH_S3_REGION`, `SIGNSTASH_S3_ENDPOINT`, `SIGNSTASH_S3_ACCESS_KEY_ID`,
     /// `SIGNSTASH_S3_SECRET_ACCESS_KEY`, `SIGNSTASH_S3_ALLOW_HTTP`; unset credentials fall back
     /// to the usual `AWS_*` variables), else the folder `SIGNSTASH_DOCUMENT_DIR` (default
-    /// `.data/documents`).
+    /// `.data/documents`), synced unless `SIGNSTASH_DOCUMENT_SYNC` is false.
     pub fn from_env() -> Result<Self, String> {
         use crate::env::var;
         let Some(bucket) = var("SIGNSTASH_S3_BUCKET") else {
+            let sync = match var("SIGNSTASH_DOCUMENT_SYNC").as_deref() {
+                None | Some("true" | "1") => true,
+                Some("false" | "0") => false,
+                Some(other) => {
+                    return Err(format!(
+                        "SIGNSTASH_DOCUMENT_SYNC: `{other}` is not true or false"
+                    ))
+                }
+            };
             return Ok(DocumentStoreBackend::Local {
                 root: var("SIGNSTASH_DOCUMENT_DIR")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| PathBuf::from(".data/documents")),
+                sync,
             });
         };
         #[cfg(feature = "s3")]
@@ -94,7 +109,7 @@ pub struct S3Config {
 /// How a document was stored: what the database keeps to find and open it again.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredDocument {
-    /// The object's key in the store (`documents/YYYY/MM/<uuid>`), unique.
+    /// The object's key in the store (`documents/YYYY/MM/xx/<uuid>`), unique.
     pub storage_key: String,
     /// The document's AES-256 key, sealed by the master key.
     pub wrapped_key: Vec<u8>,
@@ -119,6 +134,8 @@ pub struct DocumentStore {
     /// The folder of the local backend (canonical), where small new objects are written in
     /// place (see [`DocumentStore::put`]).
     local_root: Option<Arc<PathBuf>>,
+    /// Local backend: sync each new object and its folder entry before `put` returns.
+    sync: bool,
 }
 
 impl std::fmt::Debug for DocumentStore {
@@ -141,7 +158,7 @@ impl DocumentStore {
     /// Opens the configured backend.
     pub fn new(backend: &DocumentStoreBackend, master_key: MasterKey) -> Result<Self, StoreError> {
         let objects: Arc<dyn ObjectStore> = match backend {
-            DocumentStoreBackend::Local { root } => {
+            DocumentStoreBackend::Local { root, sync } => {
                 std::fs::create_dir_all(root).map_err(|e| {
                     StoreError::Config(format!(
                         "cannot create the document folder {}: {e}",
@@ -154,6 +171,7 @@ impl DocumentStore {
                 })?;
                 let mut store = Self::with_object_store(Arc::new(objects), master_key);
                 store.local_root = Some(Arc::new(canonical));
+                store.sync = *sync;
                 return Ok(store);
             }
             DocumentStoreBackend::Memory => Arc::new(object_store::memory::InMemory::new()),
@@ -169,6 +187,7 @@ impl DocumentStore {
             objects,
             master_key: Arc::new(master_key),
             local_root: None,
+            sync: false,
         }
     }
 
@@ -176,11 +195,14 @@ impl DocumentStore {
     /// is the uuid's first byte in hex: 256 folders a month, so no folder of the local backend
     /// grows to millions of entries.
     ///
-    /// On the local backend a small object is written in place, under its final name, by the
-    /// calling task: `object_store` would write a staging file on a blocking thread and rename
-    /// it, which cost about a tenth of a small signing request. That is safe here because the key
-    /// is new (an existing file is never touched: the write fails instead) and the database
-    /// records it only after this returns, so a file cut short by a crash is never referenced.
+    /// On the local backend objects are written in place, under their final name: with `sync`
+    /// (the default) every object, on a blocking thread, then its data and the folder entries
+    /// naming it are flushed to the disk before this returns (`fdatasync` waits for the
+    /// device); without it a small object is written by the calling task, and a larger one goes
+    /// through `object_store`'s staging file and rename on a blocking thread. Writing in place
+    /// is safe because the key is new (an existing file is never touched: the write fails
+    /// instead) and the database records it only after this returns, so a file cut short by a
+    /// crash is never referenced.
     pub async fn put(&self, plaintext: Bytes) -> Result<StoredDocument, StoreError> {
         let now = time::OffsetDateTime::now_utc();
         let id = uuid::Uuid::new_v4();
@@ -200,6 +222,12 @@ impl DocumentStore {
             self.master_key.encrypt_document(&plaintext, &storage_key)?
         };
         match &self.local_root {
+            Some(root) if self.sync => {
+                let (root, key) = (root.clone(), storage_key.clone());
+                tokio::task::spawn_blocking(move || write_new_file_synced(&root, &key, &sealed))
+                    .await
+                    .map_err(|e| StoreError::Config(format!("storage task failed: {e}")))??;
+            }
             Some(root) if sealed.len() <= WRITE_IN_PLACE_BYTES => {
                 write_new_file(&root.join(&storage_key), &sealed)?;
             }
@@ -277,8 +305,51 @@ impl DocumentStore {
     }
 }
 
+/// [`write_new_file`] of `root/key`, then the file's data, and the entries of every folder
+/// between it and `root`, flushed to the disk. An error leaves no file behind.
+fn write_new_file_synced(
+    root: &std::path::Path,
+    key: &str,
+    contents: &[u8],
+) -> Result<(), StoreError> {
+    let path = root.join(key);
+    let (file, created_folders) = write_new_file(&path, contents)?;
+    let synced = file.sync_data().and_then(|()| {
+        // The file's own entry is in its folder; a folder made for it is in its parent, and so
+        // on up to `root` (a new month's folders: rare).
+        let mut folder = path.parent();
+        for _ in 0..=created_folders {
+            match folder {
+                Some(f) if f.starts_with(root) => {
+                    std::fs::File::open(f)?.sync_all()?;
+                    folder = f.parent();
+                }
+                _ => break,
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = synced {
+        drop(file);
+        let _ = std::fs::remove_file(&path);
+        return Err(io_failed(&path, e));
+    }
+    Ok(())
+}
+
+fn io_failed(path: &std::path::Path, e: std::io::Error) -> StoreError {
+    StoreError::Storage(object_store::Error::Generic {
+        store: "LocalFileSystem",
+        source: format!("{}: {e}", path.display()).into(),
+    })
+}
+
 /// Creates `path` (and its folder if missing) with `contents`; an existing file is an error.
-fn write_new_file(path: &std::path::Path, contents: &[u8]) -> Result<(), StoreError> {
+/// Returns the file and how many folders were created for it.
+fn write_new_file(
+    path: &std::path::Path,
+    contents: &[u8],
+) -> Result<(std::fs::File, usize), StoreError> {
     use std::io::{ErrorKind, Write as _};
     let create = || {
         std::fs::OpenOptions::new()
@@ -286,15 +357,19 @@ fn write_new_file(path: &std::path::Path, contents: &[u8]) -> Result<(), StoreEr
             .create_new(true)
             .open(path)
     };
-    let failed = |e: std::io::Error| {
-        StoreError::Storage(object_store::Error::Generic {
-            store: "LocalFileSystem",
-            source: format!("{}: {e}", path.display()).into(),
-        })
-    };
+    let failed = |e: std::io::Error| io_failed(path, e);
+    let mut created_folders = 0;
     let mut file = match create() {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             if let Some(folder) = path.parent() {
+                let mut missing = folder;
+                while !missing.exists() {
+                    created_folders += 1;
+                    match missing.parent() {
+                        Some(p) => missing = p,
+                        None => break,
+                    }
+                }
                 std::fs::create_dir_all(folder).map_err(failed)?;
             }
             create().map_err(failed)?
@@ -307,7 +382,7 @@ fn write_new_file(path: &std::path::Path, contents: &[u8]) -> Result<(), StoreEr
         let _ = std::fs::remove_file(path);
         return Err(failed(e));
     }
-    Ok(())
+    Ok((file, created_folders))
 }
 
 #[cfg(feature = "s3")]

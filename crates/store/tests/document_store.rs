@@ -15,6 +15,7 @@ fn local(root: &std::path::Path, byte: u8) -> DocumentStore {
     DocumentStore::new(
         &DocumentStoreBackend::Local {
             root: root.to_path_buf(),
+            sync: false,
         },
         key(byte),
     )
@@ -65,44 +66,55 @@ async fn round_trip_on_the_local_folder_stores_only_ciphertext() {
 #[tokio::test]
 async fn small_and_large_objects_land_in_sharded_folders_without_leftovers() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("documents-root");
-    let store = local(&root, 3);
-    // Small: written in place by the task. Large: through object_store (staging and rename).
-    let small = Bytes::from(vec![b'a'; 10_000]);
-    let large = Bytes::from(vec![b'b'; 200_000]);
-    let mut keys = Vec::new();
-    for plaintext in [small, large] {
-        let stored = store.put(plaintext.clone()).await.unwrap();
-        assert_eq!(store.get(&stored).await.unwrap(), plaintext);
-        // documents/YYYY/MM/xx/<uuid>, xx the uuid's first byte.
-        let parts: Vec<&str> = stored.storage_key.split('/').collect();
-        assert_eq!(parts.len(), 5, "{}", stored.storage_key);
-        assert_eq!(parts[0], "documents");
-        assert_eq!(parts[2].len(), 2);
-        assert_eq!(parts[3], &parts[4][..2], "{}", stored.storage_key);
-        keys.push(stored.storage_key);
-    }
-    // Exactly the two objects: no staging file left behind.
-    let mut files = Vec::new();
-    let mut folders = vec![root.clone()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                files.push(
-                    path.strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
+    // Without sync, small objects are written in place by the task and large ones through
+    // object_store (staging and rename); with sync (the default), all are written in place on
+    // a blocking thread, then flushed with their folder entries.
+    for sync in [false, true] {
+        let root = dir.path().join(format!("documents-root-{sync}"));
+        let store = DocumentStore::new(
+            &DocumentStoreBackend::Local {
+                root: root.clone(),
+                sync,
+            },
+            key(3),
+        )
+        .unwrap();
+        let small = Bytes::from(vec![b'a'; 10_000]);
+        let large = Bytes::from(vec![b'b'; 200_000]);
+        let mut keys = Vec::new();
+        for plaintext in [small.clone(), large, small] {
+            let stored = store.put(plaintext.clone()).await.unwrap();
+            assert_eq!(store.get(&stored).await.unwrap(), plaintext);
+            // documents/YYYY/MM/xx/<uuid>, xx the uuid's first byte.
+            let parts: Vec<&str> = stored.storage_key.split('/').collect();
+            assert_eq!(parts.len(), 5, "{}", stored.storage_key);
+            assert_eq!(parts[0], "documents");
+            assert_eq!(parts[2].len(), 2);
+            assert_eq!(parts[3], &parts[4][..2], "{}", stored.storage_key);
+            keys.push(stored.storage_key);
+        }
+        // Exactly the objects: no staging file left behind.
+        let mut files = Vec::new();
+        let mut folders = vec![root.clone()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    files.push(
+                        path.strip_prefix(&root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
             }
         }
+        files.sort();
+        keys.sort();
+        assert_eq!(files, keys, "sync {sync}");
     }
-    files.sort();
-    keys.sort();
-    assert_eq!(files, keys);
 }
 
 #[tokio::test]
@@ -226,6 +238,7 @@ async fn an_unusable_folder_is_a_configuration_error() {
     let err = DocumentStore::new(
         &DocumentStoreBackend::Local {
             root: file.join("sub"),
+            sync: true,
         },
         key(1),
     )

@@ -22,9 +22,12 @@
 //! The stack is the real one: a fresh database in the cluster of `DATABASE_URL` (dropped at the
 //! end), the development PKI and a master key in a temporary directory, `integration-ws
 //! seed-demo`, then `integration-ws serve` — the release binary cargo builds for this bench — as
-//! a child process on a free port, with the shipped defaults. One change: the demo client
+//! a child process on a free port, with the shipped defaults. Two changes: the demo client
 //! service's `concurrency_limit` (8 from the seed; it answers 429 above it) is raised in the
-//! benchmark's database, so that the open loop's bursts are measured instead of refused.
+//! benchmark's database, so that the open loop's bursts are measured instead of refused; and
+//! the documents get the database's durability: flushed to the disk one by one
+//! (`SIGNSTASH_DOCUMENT_SYNC`, the default) when PostgreSQL runs with `fsync` on, not when it
+//! runs with `fsync` off, as `cargo xtask bench api`'s private cluster does.
 //! Every answer must be 200 with the documents `SIGNED`; anything else is counted as an error and
 //! printed.
 //!
@@ -128,6 +131,8 @@ struct Stack {
     master_key: String,
     /// `SHOW fsync` and `SHOW synchronous_commit` of the cluster, for the notes.
     durability: String,
+    /// `SIGNSTASH_DOCUMENT_SYNC` for the service: as PostgreSQL's `fsync`.
+    document_sync: bool,
     http: reqwest::Client,
     probe: std::sync::OnceLock<sqlx::PgPool>,
 }
@@ -156,20 +161,29 @@ impl Stack {
             .await
             .map_err(|e| format!("cannot create the benchmark database: {e}"))?;
         let mut durability = Vec::new();
+        let mut database_fsync = true;
         for setting in ["fsync", "synchronous_commit"] {
             let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
                 .fetch_one(&admin)
                 .await
                 .unwrap_or_else(|_| "?".into());
+            if setting == "fsync" && value == "off" {
+                database_fsync = false;
+            }
             durability.push(format!("{setting}={value}"));
         }
         admin.close().await;
+        // The documents get the database's durability: flushed to the disk (the service's
+        // default) when PostgreSQL flushes, not when it runs with fsync off.
+        let document_sync = database_fsync;
+        durability.push(format!("documents SIGNSTASH_DOCUMENT_SYNC={document_sync}"));
         Ok(Self {
             database_url: with_database(admin_url, &database)?,
             admin_url: admin_url.into(),
             database,
             master_key: B64.encode(key),
             durability: durability.join(", "),
+            document_sync,
             http,
             probe: std::sync::OnceLock::new(),
             dir,
@@ -210,6 +224,7 @@ impl Stack {
         c.env("DATABASE_URL", &self.database_url)
             .env("SIGNSTASH_MASTER_KEY", &self.master_key)
             .env("SIGNSTASH_DOCUMENT_DIR", d.join("documents"))
+            .env("SIGNSTASH_DOCUMENT_SYNC", self.document_sync.to_string())
             .env("SIGNSTASH_MAIL_DIR", d.join("mail"))
             .env("SIGNSTASH_TSA_CERT", d.join("pki/tsa.pem"))
             .env("SIGNSTASH_TSA_KEY", d.join("pki/tsa.key"))
@@ -1270,8 +1285,9 @@ fn report(r: &Results, load_before: &str) {
         .unwrap_or_else(|_| "?".into());
     println!(
         "Machine: nproc = {nproc}; load average before / after: {load_before} / {}. PostgreSQL \
-         (`DATABASE_URL`'s cluster, a fresh database): {}. integration-ws runs with the shipped \
-         defaults (20 database connections, local document store) and the demo client \
+         (`DATABASE_URL`'s cluster, a fresh database) and documents: {}. integration-ws runs \
+         with the shipped defaults (20 database connections, local document store) but for \
+         the documents' flush, which follows PostgreSQL's `fsync`, and the demo client \
          service's concurrency limit raised to {CONCURRENCY_LIMIT}. Ratios, not absolute \
          figures, are what to compare between runs: the ceiling is measured in the same run, on \
          a shared machine.",

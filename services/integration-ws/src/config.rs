@@ -17,7 +17,8 @@ pub struct Config {
     /// `SIGNSTASH_DB_MAX_CONNECTIONS` (default 20; the batched writes open 4 more of their own).
     pub db_max_connections: u32,
     /// Where documents are kept, encrypted: `SIGNSTASH_S3_*` (S3-compatible) or
-    /// `SIGNSTASH_DOCUMENT_DIR` (a folder, default .data/documents); see
+    /// `SIGNSTASH_DOCUMENT_DIR` (a folder, default .data/documents; each new document flushed
+    /// to the disk unless `SIGNSTASH_DOCUMENT_SYNC` is false); see
     /// [`DocumentStoreBackend::from_env`].
     pub documents: DocumentStoreBackend,
     /// `SIGNSTASH_MASTER_KEY`: base64 of 32 bytes; wraps every document key and certificate key.

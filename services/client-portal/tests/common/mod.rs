@@ -64,6 +64,7 @@ impl World {
             db_max_connections: 5,
             documents: signstash_store::DocumentStoreBackend::Local {
                 root: document_dir.clone(),
+                sync: true,
             },
             master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
             trust_forwarded_for: true,
@@ -90,7 +91,10 @@ impl World {
             ),
             db_max_connections: 10,
             // integration-ws takes a store backend (folder or S3) since 329addd.
-            documents: signstash_store::DocumentStoreBackend::Local { root: document_dir },
+            documents: signstash_store::DocumentStoreBackend::Local {
+                root: document_dir,
+                sync: true,
+            },
             master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
             jwt_issuer: "signstash-test".into(),
             tsa_url: None,
