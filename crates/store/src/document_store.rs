@@ -4,8 +4,9 @@
 //! The database row of a document keeps the [`StoredDocument`] (`storage_key`, `wrapped_key`);
 //! the object holds only ciphertext. Losing the master key loses every document.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
@@ -136,6 +137,9 @@ pub struct DocumentStore {
     local_root: Option<Arc<PathBuf>>,
     /// Local backend: sync each new object and its folder entry before `put` returns.
     sync: bool,
+    /// Local backend with `sync`: folders whose own entries, and their parents' up to the
+    /// root, this process has flushed (a few hundred a month).
+    durable_folders: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl std::fmt::Debug for DocumentStore {
@@ -188,6 +192,7 @@ impl DocumentStore {
             master_key: Arc::new(master_key),
             local_root: None,
             sync: false,
+            durable_folders: Arc::default(),
         }
     }
 
@@ -224,9 +229,12 @@ impl DocumentStore {
         match &self.local_root {
             Some(root) if self.sync => {
                 let (root, key) = (root.clone(), storage_key.clone());
-                tokio::task::spawn_blocking(move || write_new_file_synced(&root, &key, &sealed))
-                    .await
-                    .map_err(|e| StoreError::Config(format!("storage task failed: {e}")))??;
+                let durable = self.durable_folders.clone();
+                tokio::task::spawn_blocking(move || {
+                    write_new_file_synced(&root, &key, &sealed, &durable)
+                })
+                .await
+                .map_err(|e| StoreError::Config(format!("storage task failed: {e}")))??;
             }
             Some(root) if sealed.len() <= WRITE_IN_PLACE_BYTES => {
                 write_new_file(&root.join(&storage_key), &sealed)?;
@@ -305,26 +313,35 @@ impl DocumentStore {
     }
 }
 
-/// [`write_new_file`] of `root/key`, then the file's data, and the entries of every folder
-/// between it and `root`, flushed to the disk. An error leaves no file behind.
+/// [`write_new_file`] of `root/key`, then the file's data and its entry in its folder flushed
+/// to the disk; and, the first time this process writes into that folder, the entries of the
+/// folder and of every folder above it up to `root` (whoever made them: another task or
+/// process may have made the folder and not flushed it yet). An error leaves no file behind.
 fn write_new_file_synced(
     root: &std::path::Path,
     key: &str,
     contents: &[u8],
+    durable_folders: &Mutex<HashSet<PathBuf>>,
 ) -> Result<(), StoreError> {
     let path = root.join(key);
-    let (file, created_folders) = write_new_file(&path, contents)?;
+    let file = write_new_file(&path, contents)?;
     let synced = file.sync_data().and_then(|()| {
-        // The file's own entry is in its folder; a folder made for it is in its parent, and so
-        // on up to `root` (a new month's folders: rare).
-        let mut folder = path.parent();
-        for _ in 0..=created_folders {
-            match folder {
-                Some(f) if f.starts_with(root) => {
-                    std::fs::File::open(f)?.sync_all()?;
-                    folder = f.parent();
-                }
-                _ => break,
+        let Some(folder) = path.parent() else {
+            return Ok(());
+        };
+        std::fs::File::open(folder)?.sync_all()?;
+        let known = durable_folders
+            .lock()
+            .map(|set| set.contains(folder))
+            .unwrap_or(false);
+        if !known {
+            let mut above = folder.parent();
+            while let Some(f) = above.filter(|f| f.starts_with(root)) {
+                std::fs::File::open(f)?.sync_all()?;
+                above = f.parent();
+            }
+            if let Ok(mut set) = durable_folders.lock() {
+                set.insert(folder.to_path_buf());
             }
         }
         Ok(())
@@ -345,11 +362,7 @@ fn io_failed(path: &std::path::Path, e: std::io::Error) -> StoreError {
 }
 
 /// Creates `path` (and its folder if missing) with `contents`; an existing file is an error.
-/// Returns the file and how many folders were created for it.
-fn write_new_file(
-    path: &std::path::Path,
-    contents: &[u8],
-) -> Result<(std::fs::File, usize), StoreError> {
+fn write_new_file(path: &std::path::Path, contents: &[u8]) -> Result<std::fs::File, StoreError> {
     use std::io::{ErrorKind, Write as _};
     let create = || {
         std::fs::OpenOptions::new()
@@ -358,18 +371,9 @@ fn write_new_file(
             .open(path)
     };
     let failed = |e: std::io::Error| io_failed(path, e);
-    let mut created_folders = 0;
     let mut file = match create() {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             if let Some(folder) = path.parent() {
-                let mut missing = folder;
-                while !missing.exists() {
-                    created_folders += 1;
-                    match missing.parent() {
-                        Some(p) => missing = p,
-                        None => break,
-                    }
-                }
                 std::fs::create_dir_all(folder).map_err(failed)?;
             }
             create().map_err(failed)?
@@ -382,7 +386,7 @@ fn write_new_file(
         let _ = std::fs::remove_file(path);
         return Err(failed(e));
     }
-    Ok((file, created_folders))
+    Ok(file)
 }
 
 #[cfg(feature = "s3")]
