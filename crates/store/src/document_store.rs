@@ -45,33 +45,16 @@ impl DocumentStoreBackend {
     pub fn from_env() -> Result<Self, String> {
         use crate::env::var;
         let Some(bucket) = var("SIGNSTASH_S3_BUCKET") else {
-            let sync = match var("SIGNSTASH_DOCUMENT_SYNC").as_deref() {
-                None | Some("true" | "1") => true,
-                Some("false" | "0") => false,
-                Some(other) => {
-                    return Err(format!(
-                        "SIGNSTASH_DOCUMENT_SYNC: `{other}` is not true or false"
-                    ))
-                }
-            };
             return Ok(DocumentStoreBackend::Local {
                 root: var("SIGNSTASH_DOCUMENT_DIR")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| PathBuf::from(".data/documents")),
-                sync,
+                sync: crate::env::flag("SIGNSTASH_DOCUMENT_SYNC", true)?,
             });
         };
         #[cfg(feature = "s3")]
         {
-            let allow_http = match var("SIGNSTASH_S3_ALLOW_HTTP").as_deref() {
-                None | Some("false" | "0") => false,
-                Some("true" | "1") => true,
-                Some(other) => {
-                    return Err(format!(
-                        "SIGNSTASH_S3_ALLOW_HTTP: `{other}` is not true or false"
-                    ))
-                }
-            };
+            let allow_http = crate::env::flag("SIGNSTASH_S3_ALLOW_HTTP", false)?;
             Ok(DocumentStoreBackend::S3(S3Config {
                 bucket,
                 region: var("SIGNSTASH_S3_REGION"),
