@@ -161,21 +161,20 @@ impl Stack {
             .await
             .map_err(|e| format!("cannot create the benchmark database: {e}"))?;
         let mut durability = Vec::new();
-        let mut database_fsync = true;
+        // The documents get the database's durability: flushed to the disk (the service's
+        // default) when PostgreSQL flushes, not when it runs with fsync off.
+        let mut document_sync = true;
         for setting in ["fsync", "synchronous_commit"] {
             let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
                 .fetch_one(&admin)
                 .await
                 .unwrap_or_else(|_| "?".into());
             if setting == "fsync" && value == "off" {
-                database_fsync = false;
+                document_sync = false;
             }
             durability.push(format!("{setting}={value}"));
         }
         admin.close().await;
-        // The documents get the database's durability: flushed to the disk (the service's
-        // default) when PostgreSQL flushes, not when it runs with fsync off.
-        let document_sync = database_fsync;
         durability.push(format!("documents SIGNSTASH_DOCUMENT_SYNC={document_sync}"));
         Ok(Self {
             database_url: with_database(admin_url, &database)?,
@@ -675,8 +674,8 @@ async fn closed_loop(
     connections: usize,
     window: Duration,
 ) -> Result<ClosedLoop, String> {
-    let template =
-        std::env::temp_dir().join(format!("signstash-bench-{}.json", std::process::id()));
+    // In the stack's temporary directory, which goes with it.
+    let template = stack.dir.path().join("invoice-request.json");
     std::fs::write(&template, &load.template)
         .map_err(|e| format!("{}: {e}", template.display()))?;
     let cpu_before = CpuSample::now(service, stack).await;
@@ -696,9 +695,7 @@ async fn closed_loop(
         ])
         .output()
         .await
-        .map_err(|e| format!("cannot run wrk (`cargo xtask bench api` installs it): {e}"));
-    let _ = std::fs::remove_file(&template);
-    let output = output?;
+        .map_err(|e| format!("cannot run wrk (`cargo xtask bench api` installs it): {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
