@@ -233,12 +233,16 @@ fn test() -> Result<()> {
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let ws = root();
-    status(
-        Command::new(&cargo)
-            .current_dir(&ws)
-            .args(["fmt", "--all", "--check"]),
-    )?;
-    status(Command::new(&cargo).current_dir(&ws).args([
+    report_free_space(&ws);
+    // A whole-suite run gains nothing from incremental compilation (every crate is built once),
+    // and its caches would double the build's size on the disk.
+    let cargo = || {
+        let mut command = Command::new(&cargo);
+        command.current_dir(&ws).env("CARGO_INCREMENTAL", "0");
+        command
+    };
+    status(cargo().args(["fmt", "--all", "--check"]))?;
+    status(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -247,14 +251,13 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    let has_nextest = Command::new(&cargo)
+    let has_nextest = cargo()
         .args(["nextest", "--version"])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    let mut run = Command::new(&cargo);
-    run.current_dir(&ws)
-        .env("SIGNSTASH_VENV", &venv)
+    let mut run = cargo();
+    run.env("SIGNSTASH_VENV", &venv)
         .env("DATABASE_URL", &database_url)
         .env("SIGNSTASH_AXE", &axe)
         .env("CI", std::env::var("CI").unwrap_or_else(|_| "true".into()));
@@ -266,18 +269,37 @@ fn test() -> Result<()> {
     status(&mut run)?;
     if has_nextest {
         // nextest does not run doctests.
-        status(Command::new(&cargo).current_dir(&ws).args([
-            "test",
-            "--workspace",
-            "--doc",
-            "--quiet",
-        ]))?;
+        status(cargo().args(["test", "--workspace", "--doc", "--quiet"]))?;
     }
+    report_free_space(&ws);
     let seconds = fuzz_seconds();
     if seconds > 0 {
         fuzz(seconds)?;
     }
     Ok(())
+}
+
+/// Prints the free space of the file system that holds `path` (the build, the test clusters and
+/// the tests' temporary files share it), so that a run that fails for want of space says so.
+fn report_free_space(path: &Path) {
+    let free = Command::new("df")
+        .args(["-Pk"])
+        .arg(path)
+        .output()
+        .ok()
+        .and_then(|out| {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let line = text.lines().nth(1)?.to_owned();
+            line.split_whitespace().nth(3)?.parse::<u64>().ok()
+        });
+    match free {
+        Some(kib) => eprintln!(
+            "xtask: {:.1} GiB free on the disk of {} (a full test run needs about 4 GiB)",
+            kib as f64 / (1024.0 * 1024.0),
+            path.display()
+        ),
+        None => eprintln!("xtask: could not read the free space of {}", path.display()),
+    }
 }
 
 /// `SIGNSTASH_FUZZ_SECONDS`, 60 by default.
