@@ -294,7 +294,7 @@ fn report_free_space(path: &Path) {
         });
     match free {
         Some(kib) => eprintln!(
-            "xtask: {:.1} GiB free on the disk of {} (a full test run needs about 4 GiB)",
+            "xtask: {:.1} GiB free on the disk of {} (a whole run writes about 3 GiB into the checkout)",
             kib as f64 / (1024.0 * 1024.0),
             path.display()
         ),

@@ -7,7 +7,13 @@ use integration_ws::Application;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let json = std::env::var("SIGNSTASH_LOG_JSON").is_ok_and(|v| v == "1" || v == "true");
+    let json = match signstash_store::env::flag("SIGNSTASH_LOG_JSON", false) {
+        Ok(json) => json,
+        Err(e) => {
+            eprintln!("integration-ws: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if json {
