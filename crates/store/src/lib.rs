@@ -62,7 +62,7 @@ pub mod usage;
 pub use crypto::MasterKey;
 #[cfg(feature = "s3")]
 pub use document_store::S3Config;
-pub use document_store::{DocumentStore, DocumentStoreBackend, StoredDocument};
+pub use document_store::{DocumentStore, DocumentStoreBackend, DocumentSync, StoredDocument};
 pub use error::{CryptoError, DuplicateKind, StoreError};
 
 /// The migrations of `migrations/` at the workspace root, embedded at compile time.

@@ -5,7 +5,9 @@ use bytes::Bytes;
 use object_store::path::Path;
 use object_store::PutPayload;
 use secrecy::SecretBox;
-use signstash_store::{CryptoError, DocumentStore, DocumentStoreBackend, MasterKey, StoreError};
+use signstash_store::{
+    CryptoError, DocumentStore, DocumentStoreBackend, DocumentSync, MasterKey, StoreError,
+};
 
 fn key(byte: u8) -> MasterKey {
     MasterKey::new(SecretBox::new(Box::new([byte; 32])))
@@ -15,7 +17,7 @@ fn local(root: &std::path::Path, byte: u8) -> DocumentStore {
     DocumentStore::new(
         &DocumentStoreBackend::Local {
             root: root.to_path_buf(),
-            sync: false,
+            sync: DocumentSync::Off,
         },
         key(byte),
     )
@@ -66,11 +68,16 @@ async fn round_trip_on_the_local_folder_stores_only_ciphertext() {
 #[tokio::test]
 async fn small_and_large_objects_land_in_sharded_folders_without_leftovers() {
     let dir = tempfile::tempdir().unwrap();
-    // Without sync, small objects are written in place by the task and large ones through
-    // object_store (staging and rename); with sync (the default), all are written in place on
-    // a blocking thread, then flushed with their folder entries.
-    for sync in [false, true] {
-        let root = dir.path().join(format!("documents-root-{sync}"));
+    // Off: small objects are written in place by the task and large ones through object_store
+    // (staging and rename). EachDocument (the default): all in place on a blocking thread, then
+    // flushed with their folder entries. FileSystem: in place, then one syncfs for every batch
+    // of waiting writers (the concurrent puts below share calls).
+    for sync in [
+        DocumentSync::Off,
+        DocumentSync::EachDocument,
+        DocumentSync::FileSystem,
+    ] {
+        let root = dir.path().join(format!("documents-root-{sync:?}"));
         let store = DocumentStore::new(
             &DocumentStoreBackend::Local {
                 root: root.clone(),
@@ -82,7 +89,7 @@ async fn small_and_large_objects_land_in_sharded_folders_without_leftovers() {
         let small = Bytes::from(vec![b'a'; 10_000]);
         let large = Bytes::from(vec![b'b'; 200_000]);
         let mut keys = Vec::new();
-        for plaintext in [small.clone(), large, small] {
+        for plaintext in [small.clone(), large, small.clone()] {
             let stored = store.put(plaintext.clone()).await.unwrap();
             assert_eq!(store.get(&stored).await.unwrap(), plaintext);
             // documents/YYYY/MM/xx/<uuid>, xx the uuid's first byte.
@@ -93,6 +100,17 @@ async fn small_and_large_objects_land_in_sharded_folders_without_leftovers() {
             assert_eq!(parts[3], &parts[4][..2], "{}", stored.storage_key);
             keys.push(stored.storage_key);
         }
+        let concurrent = futures::future::join_all((0..32).map(|i| {
+            let store = store.clone();
+            let plaintext = Bytes::from(vec![i; 1_000 + usize::from(i)]);
+            tokio::spawn(async move {
+                let stored = store.put(plaintext.clone()).await.unwrap();
+                assert_eq!(store.get(&stored).await.unwrap(), plaintext);
+                stored.storage_key
+            })
+        }))
+        .await;
+        keys.extend(concurrent.into_iter().map(Result::unwrap));
         // Exactly the objects: no staging file left behind.
         let mut files = Vec::new();
         let mut folders = vec![root.clone()];
@@ -113,7 +131,7 @@ async fn small_and_large_objects_land_in_sharded_folders_without_leftovers() {
         }
         files.sort();
         keys.sort();
-        assert_eq!(files, keys, "sync {sync}");
+        assert_eq!(files, keys, "sync {sync:?}");
     }
 }
 
@@ -238,7 +256,7 @@ async fn an_unusable_folder_is_a_configuration_error() {
     let err = DocumentStore::new(
         &DocumentStoreBackend::Local {
             root: file.join("sub"),
-            sync: true,
+            sync: DocumentSync::EachDocument,
         },
         key(1),
     )

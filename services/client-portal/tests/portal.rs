@@ -597,7 +597,7 @@ async fn a_document_changed_in_storage_shows_as_modified(pool: PgPool) {
     let store = signstash_store::DocumentStore::new(
         &signstash_store::DocumentStoreBackend::Local {
             root: world.dir.path().join("documents"),
-            sync: true,
+            sync: signstash_store::DocumentSync::EachDocument,
         },
         signstash_store::MasterKey::from_base64(&secrecy::SecretString::from(
             common::MASTER_KEY.to_string(),

@@ -27,7 +27,8 @@
 //! benchmark's database, so that the open loop's bursts are measured instead of refused; and
 //! the documents get the database's durability: flushed to the disk one by one
 //! (`SIGNSTASH_DOCUMENT_SYNC`, the default) when PostgreSQL runs with `fsync` on, not when it
-//! runs with `fsync` off, as `cargo xtask bench api`'s private cluster does.
+//! runs with `fsync` off, as `cargo xtask bench api`'s private cluster does
+//! (`SIGNSTASH_DOCUMENT_SYNC` set for the bench, e.g. `filesystem`, is passed on instead).
 //! Every answer must be 200 with the documents `SIGNED`; anything else is counted as an error and
 //! printed.
 //!
@@ -131,8 +132,9 @@ struct Stack {
     master_key: String,
     /// `SHOW fsync` and `SHOW synchronous_commit` of the cluster, for the notes.
     durability: String,
-    /// `SIGNSTASH_DOCUMENT_SYNC` for the service: as PostgreSQL's `fsync`.
-    document_sync: bool,
+    /// `SIGNSTASH_DOCUMENT_SYNC` for the service: the bench's own if set, else as
+    /// PostgreSQL's `fsync` (`true` or `false`).
+    document_sync: String,
     http: reqwest::Client,
     probe: std::sync::OnceLock<sqlx::PgPool>,
 }
@@ -163,18 +165,21 @@ impl Stack {
         let mut durability = Vec::new();
         // The documents get the database's durability: flushed to the disk (the service's
         // default) when PostgreSQL flushes, not when it runs with fsync off.
-        let mut document_sync = true;
+        let mut document_sync = "true".to_string();
         for setting in ["fsync", "synchronous_commit"] {
             let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
                 .fetch_one(&admin)
                 .await
                 .unwrap_or_else(|_| "?".into());
             if setting == "fsync" && value == "off" {
-                document_sync = false;
+                document_sync = "false".into();
             }
             durability.push(format!("{setting}={value}"));
         }
         admin.close().await;
+        if let Ok(chosen) = std::env::var("SIGNSTASH_DOCUMENT_SYNC") {
+            document_sync = chosen;
+        }
         durability.push(format!("documents SIGNSTASH_DOCUMENT_SYNC={document_sync}"));
         Ok(Self {
             database_url: with_database(admin_url, &database)?,
@@ -223,7 +228,7 @@ impl Stack {
         c.env("DATABASE_URL", &self.database_url)
             .env("SIGNSTASH_MASTER_KEY", &self.master_key)
             .env("SIGNSTASH_DOCUMENT_DIR", d.join("documents"))
-            .env("SIGNSTASH_DOCUMENT_SYNC", self.document_sync.to_string())
+            .env("SIGNSTASH_DOCUMENT_SYNC", &self.document_sync)
             .env("SIGNSTASH_MAIL_DIR", d.join("mail"))
             .env("SIGNSTASH_TSA_CERT", d.join("pki/tsa.pem"))
             .env("SIGNSTASH_TSA_KEY", d.join("pki/tsa.key"))
@@ -1284,10 +1289,10 @@ fn report(r: &Results, load_before: &str) {
         "Machine: nproc = {nproc}; load average before / after: {load_before} / {}. PostgreSQL \
          (`DATABASE_URL`'s cluster, a fresh database) and documents: {}. integration-ws runs \
          with the shipped defaults (20 database connections, local document store) but for \
-         the documents' flush, which follows PostgreSQL's `fsync`, and the demo client \
-         service's concurrency limit raised to {CONCURRENCY_LIMIT}. Ratios, not absolute \
-         figures, are what to compare between runs: the ceiling is measured in the same run, on \
-         a shared machine.",
+         the documents' flush (as PostgreSQL's `fsync` unless the bench was given one), and \
+         the demo client service's concurrency limit raised to {CONCURRENCY_LIMIT}. Ratios, \
+         not absolute figures, are what to compare between runs: the ceiling is measured in \
+         the same run, on a shared machine.",
         loadavg(),
         r.durability
     );

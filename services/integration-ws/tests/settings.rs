@@ -14,7 +14,7 @@ fn start_with(settings: &[(&str, &str)]) -> (Option<i32>, String) {
 }
 
 #[test]
-fn a_setting_that_is_not_true_or_false_is_refused_by_name() {
+fn a_setting_that_cannot_be_read_is_refused_by_name() {
     let (code, stderr) = start_with(&[("SIGNSTASH_LOG_JSON", "yes")]);
     assert_eq!(code, Some(1));
     assert_eq!(
@@ -31,7 +31,7 @@ fn a_setting_that_is_not_true_or_false_is_refused_by_name() {
     assert_eq!(code, Some(1));
     assert!(
         stderr.ends_with(
-            "integration-ws: SIGNSTASH_DOCUMENT_SYNC: `sometimes` is not true or false\n"
+            "integration-ws: SIGNSTASH_DOCUMENT_SYNC: `sometimes` is not true, false or filesystem\n"
         ),
         "{stderr}"
     );

@@ -64,7 +64,7 @@ impl World {
             db_max_connections: 5,
             documents: signstash_store::DocumentStoreBackend::Local {
                 root: document_dir.clone(),
-                sync: true,
+                sync: signstash_store::DocumentSync::EachDocument,
             },
             master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
             trust_forwarded_for: true,
@@ -93,7 +93,7 @@ impl World {
             // integration-ws takes a store backend (folder or S3) since 329addd.
             documents: signstash_store::DocumentStoreBackend::Local {
                 root: document_dir,
-                sync: true,
+                sync: signstash_store::DocumentSync::EachDocument,
             },
             master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
             jwt_issuer: "signstash-test".into(),

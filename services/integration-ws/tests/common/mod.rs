@@ -72,7 +72,7 @@ impl TestApp {
                 Some(s3) => signstash_store::DocumentStoreBackend::S3(s3),
                 None => signstash_store::DocumentStoreBackend::Local {
                     root: dir.path().join("documents"),
-                    sync: true,
+                    sync: signstash_store::DocumentSync::EachDocument,
                 },
             },
             master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
