@@ -196,7 +196,10 @@ impl DocumentStore {
                 })?;
                 let mut store = Self::with_object_store(Arc::new(objects), master_key);
                 if *sync == DocumentSync::FileSystem {
-                    store.group_flush = Some(Arc::new(GroupFlush::start(&canonical)?));
+                    let folder =
+                        std::fs::File::open(&canonical).map_err(|e| io_failed(&canonical, e))?;
+                    let syncfs = move || rustix::fs::syncfs(&folder).map_err(std::io::Error::from);
+                    store.group_flush = Some(Arc::new(GroupFlush::start(syncfs)?));
                 }
                 store.local_root = Some(Arc::new(canonical));
                 store.sync = *sync;
@@ -426,8 +429,10 @@ struct GroupFlush {
 }
 
 impl GroupFlush {
-    fn start(root: &std::path::Path) -> Result<Self, StoreError> {
-        let folder = std::fs::File::open(root).map_err(|e| io_failed(root, e))?;
+    /// `syncfs` flushes the file system (a parameter so that a test can make it fail).
+    fn start(
+        mut syncfs: impl FnMut() -> std::io::Result<()> + Send + 'static,
+    ) -> Result<Self, StoreError> {
         let (requests, queue) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>();
         let ended = Arc::new(AtomicU64::new(0));
         let failed = Arc::new(Mutex::new((0, String::new())));
@@ -439,12 +444,12 @@ impl GroupFlush {
                 while let Ok(first) = queue.recv() {
                     let mut batch = vec![first];
                     batch.extend(queue.try_iter());
-                    let result = rustix::fs::syncfs(&folder);
+                    let result = syncfs();
                     let number = ended_by_thread.load(Ordering::Acquire) + 1;
                     if let Err(e) = result {
                         tracing::error!(error = %e, "syncfs of the document folder failed");
                         if let Ok(mut failed) = failed_by_thread.lock() {
-                            *failed = (number, std::io::Error::from(e).to_string());
+                            *failed = (number, e.to_string());
                         }
                     }
                     ended_by_thread.store(number, Ordering::Release);
@@ -535,4 +540,44 @@ fn s3(config: &S3Config) -> Result<object_store::aws::AmazonS3, StoreError> {
         builder = builder.with_secret_access_key(secret.expose_secret());
     }
     Ok(builder.build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The bookkeeping of write-back errors: a flush fails when a call that had not ended
+    /// before the write began failed, even if the call the writer waited for succeeded.
+    #[tokio::test]
+    async fn a_writer_fails_if_any_call_unfinished_at_its_write_failed() {
+        // Calls 1 and 3 succeed, call 2 fails.
+        let mut calls = 0;
+        let group = GroupFlush::start(move || {
+            calls += 1;
+            if calls == 2 {
+                Err(std::io::Error::other("EIO"))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap();
+        let ended = || group.ended.load(Ordering::Acquire);
+
+        // Wrote before any call: call 1 succeeds.
+        assert_eq!(ended(), 0);
+        group.flush(0).await.unwrap();
+        assert_eq!(ended(), 1);
+        // Wrote after call 1 ended: call 2 fails.
+        let err = group.flush(1).await.unwrap_err();
+        assert_eq!(err.to_string(), "syncfs of the document folder failed: EIO");
+        assert_eq!(ended(), 2);
+        // A writer whose write began while call 2 ran (it read ended = 1) and that waited for
+        // call 3: its pages may have been in the failed call 2, so it fails too.
+        assert!(group.flush(1).await.is_err());
+        assert_eq!(ended(), 3);
+        // A write that began after call 2 ended is not concerned by its failure.
+        group.flush(2).await.unwrap();
+        assert_eq!(ended(), 4);
+    }
 }
