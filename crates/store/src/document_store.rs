@@ -196,6 +196,15 @@ impl DocumentStore {
                 })?;
                 let mut store = Self::with_object_store(Arc::new(objects), master_key);
                 if *sync == DocumentSync::FileSystem {
+                    let release =
+                        std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+                    if !syncfs_reports_errors(release.trim()) {
+                        return Err(StoreError::Config(format!(
+                            "SIGNSTASH_DOCUMENT_SYNC=filesystem needs Linux 5.8 or later, whose \
+                             syncfs reports write-back errors (this kernel: `{}`)",
+                            release.trim()
+                        )));
+                    }
                     let folder =
                         std::fs::File::open(&canonical).map_err(|e| io_failed(&canonical, e))?;
                     let syncfs = move || rustix::fs::syncfs(&folder).map_err(std::io::Error::from);
@@ -484,6 +493,18 @@ impl GroupFlush {
     }
 }
 
+/// Whether a Linux release (`/proc/sys/kernel/osrelease`, e.g. `6.1.0-28-amd64`) is 5.8 or
+/// later: before 5.8, `syncfs` returned success even when writing back failed.
+fn syncfs_reports_errors(release: &str) -> bool {
+    let mut numbers = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().ok());
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (5, 8),
+        _ => false,
+    }
+}
+
 fn io_failed(path: &std::path::Path, e: std::io::Error) -> StoreError {
     StoreError::Storage(object_store::Error::Generic {
         store: "LocalFileSystem",
@@ -546,6 +567,21 @@ fn s3(config: &S3Config) -> Result<object_store::aws::AmazonS3, StoreError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn syncfs_reports_errors_from_linux_5_8() {
+        for (release, reports) in [
+            ("6.1.0-28-amd64", true),
+            ("5.8.0", true),
+            ("5.10.0-cloud", true),
+            ("5.7.19", false),
+            ("4.19.0-27-amd64", false),
+            ("", false),
+            ("unknown", false),
+        ] {
+            assert_eq!(syncfs_reports_errors(release), reports, "{release}");
+        }
+    }
 
     /// The bookkeeping of write-back errors: a flush fails when a call that had not ended
     /// before the write began failed, even if the call the writer waited for succeeded.
