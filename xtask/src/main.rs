@@ -266,12 +266,16 @@ fn test() -> Result<()> {
     } else {
         run.args(["test", "--workspace", "--no-fail-fast"]);
     }
-    status(&mut run)?;
-    if has_nextest {
-        // nextest does not run doctests.
-        status(cargo().args(["test", "--workspace", "--doc", "--quiet"]))?;
-    }
+    let tests = status(&mut run).and_then(|()| {
+        if has_nextest {
+            // nextest does not run doctests.
+            status(cargo().args(["test", "--workspace", "--doc", "--quiet"]))?;
+        }
+        Ok(())
+    });
+    // Also (above all) when the tests failed: a full disk fails them.
     report_free_space(&ws);
+    tests?;
     let seconds = fuzz_seconds();
     if seconds > 0 {
         fuzz(seconds)?;

@@ -48,8 +48,9 @@ pub enum DocumentSync {
     /// `filesystem`: one `syncfs` of the folder's file system for all the objects written
     /// while the previous one ran, as PostgreSQL's group commit does for its log. Cheaper per
     /// document under load, but `syncfs` writes whatever else is pending on that file system,
-    /// so it is meant for a document folder on a file system of its own (Linux 5.8 or later,
-    /// which reports write-back errors to `syncfs`).
+    /// so it is meant for a document folder on a file system of its own. Linux 5.17 or later
+    /// only (before, `syncfs` did not report every error), and not on overlayfs: elsewhere the
+    /// store refuses to open.
     FileSystem,
 }
 
@@ -196,19 +197,7 @@ impl DocumentStore {
                 })?;
                 let mut store = Self::with_object_store(Arc::new(objects), master_key);
                 if *sync == DocumentSync::FileSystem {
-                    let release =
-                        std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-                    if !syncfs_reports_errors(release.trim()) {
-                        return Err(StoreError::Config(format!(
-                            "SIGNSTASH_DOCUMENT_SYNC=filesystem needs Linux 5.8 or later, whose \
-                             syncfs reports write-back errors (this kernel: `{}`)",
-                            release.trim()
-                        )));
-                    }
-                    let folder =
-                        std::fs::File::open(&canonical).map_err(|e| io_failed(&canonical, e))?;
-                    let syncfs = move || rustix::fs::syncfs(&folder).map_err(std::io::Error::from);
-                    store.group_flush = Some(Arc::new(GroupFlush::start(syncfs)?));
+                    store.group_flush = Some(Arc::new(group_flush_for(&canonical)?));
                 }
                 store.local_root = Some(Arc::new(canonical));
                 store.sync = *sync;
@@ -284,13 +273,15 @@ impl DocumentStore {
                         .await
                         .map_err(|e| StoreError::Config(format!("storage task failed: {e}")))??;
                 }
+                // Removed unless flushed, also when this future is dropped while it waits.
+                let unflushed = RemoveOnDrop(Some(path));
                 let flushed = match &group {
                     Some(group) => group.flush(unfinished_from).await,
                     None => Err(std::io::Error::other("no flush thread")),
                 };
-                if let Err(e) = flushed {
-                    let _ = std::fs::remove_file(&path);
-                    return Err(io_failed(&path, e));
+                match flushed {
+                    Ok(()) => unflushed.keep(),
+                    Err(e) => return Err(io_failed(&root.join(&storage_key), e)),
                 }
             }
             Some(root) if self.sync == DocumentSync::EachDocument => {
@@ -420,6 +411,24 @@ fn write_new_file_synced(
     Ok(())
 }
 
+/// A new file that is removed when this is dropped, unless [`RemoveOnDrop::keep`] was called.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl RemoveOnDrop {
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            // Best effort: the key is not recorded anywhere, so a leftover is only wasted space.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// Group flush of the local backend ([`DocumentSync::FileSystem`]): one thread calls `syncfs`
 /// on the document folder for every batch of waiting writers, those that asked while the
 /// previous call ran.
@@ -493,14 +502,51 @@ impl GroupFlush {
     }
 }
 
-/// Whether a Linux release (`/proc/sys/kernel/osrelease`, e.g. `6.1.0-28-amd64`) is 5.8 or
-/// later: before 5.8, `syncfs` returned success even when writing back failed.
+/// The group flush of the folder `root` ([`DocumentSync::FileSystem`]), only where `syncfs`
+/// reports every failure to write back: Linux 5.17 or later (5.8 began to report failed data
+/// pages, 5.17 the file system's own sync, which writes the inodes and folder entries), and
+/// not overlayfs, whose error reporting to `syncfs` is not the upper file system's.
+#[cfg(target_os = "linux")]
+fn group_flush_for(root: &std::path::Path) -> Result<GroupFlush, StoreError> {
+    const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
+    let refuse = |why: String| {
+        StoreError::Config(format!(
+            "SIGNSTASH_DOCUMENT_SYNC=filesystem: {why}; use true (one flush per document)"
+        ))
+    };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    if !syncfs_reports_errors(release.trim()) {
+        return Err(refuse(format!(
+            "needs Linux 5.17 or later, whose syncfs reports every write-back error (this \
+             kernel: `{}`)",
+            release.trim()
+        )));
+    }
+    let folder = std::fs::File::open(root).map_err(|e| io_failed(root, e))?;
+    let file_system = rustix::fs::fstatfs(&folder).map_err(|e| io_failed(root, e.into()))?;
+    // `f_type` is an i32 on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    if i64::from(file_system.f_type) == OVERLAYFS_SUPER_MAGIC {
+        return Err(refuse(format!("{} is on overlayfs", root.display())));
+    }
+    GroupFlush::start(move || rustix::fs::syncfs(&folder).map_err(std::io::Error::from))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn group_flush_for(_root: &std::path::Path) -> Result<GroupFlush, StoreError> {
+    Err(StoreError::Config(
+        "SIGNSTASH_DOCUMENT_SYNC=filesystem is for Linux only (syncfs); use true".into(),
+    ))
+}
+
+/// Whether a Linux release (`/proc/sys/kernel/osrelease`, e.g. `6.1.0-28-amd64`) is 5.17 or
+/// later.
 fn syncfs_reports_errors(release: &str) -> bool {
     let mut numbers = release
         .split(|c: char| !c.is_ascii_digit())
         .map(|n| n.parse::<u32>().ok());
     match (numbers.next().flatten(), numbers.next().flatten()) {
-        (Some(major), Some(minor)) => (major, minor) >= (5, 8),
+        (Some(major), Some(minor)) => (major, minor) >= (5, 17),
         _ => false,
     }
 }
@@ -569,12 +615,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn syncfs_reports_errors_from_linux_5_8() {
+    fn syncfs_reports_errors_from_linux_5_17() {
         for (release, reports) in [
             ("6.1.0-28-amd64", true),
-            ("5.8.0", true),
-            ("5.10.0-cloud", true),
-            ("5.7.19", false),
+            ("5.17.0", true),
+            ("5.19.0-cloud", true),
+            ("5.16.20", false),
+            ("5.10.0-32-amd64", false),
             ("4.19.0-27-amd64", false),
             ("", false),
             ("unknown", false),

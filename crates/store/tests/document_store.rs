@@ -78,14 +78,27 @@ async fn small_and_large_objects_land_in_sharded_folders_without_leftovers() {
         DocumentSync::FileSystem,
     ] {
         let root = dir.path().join(format!("documents-root-{sync:?}"));
-        let store = DocumentStore::new(
+        let store = match DocumentStore::new(
             &DocumentStoreBackend::Local {
                 root: root.clone(),
                 sync,
             },
             key(3),
-        )
-        .unwrap();
+        ) {
+            Ok(store) => store,
+            // Only where syncfs would not report every error (an old or non-Linux kernel, a
+            // temporary folder on overlayfs).
+            Err(StoreError::Config(why))
+                if sync == DocumentSync::FileSystem
+                    && ["needs Linux", "Linux only", "overlayfs"]
+                        .iter()
+                        .any(|w| why.contains(w)) =>
+            {
+                eprintln!("skipped on this kernel: {why}");
+                continue;
+            }
+            Err(e) => panic!("{sync:?}: {e}"),
+        };
         let small = Bytes::from(vec![b'a'; 10_000]);
         let large = Bytes::from(vec![b'b'; 200_000]);
         let mut keys = Vec::new();

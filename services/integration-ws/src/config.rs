@@ -18,8 +18,7 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Where documents are kept, encrypted: `SIGNSTASH_S3_*` (S3-compatible) or
     /// `SIGNSTASH_DOCUMENT_DIR` (a folder, default .data/documents; each new document flushed
-    /// to the disk unless `SIGNSTASH_DOCUMENT_SYNC` is false); see
-    /// [`DocumentStoreBackend::from_env`].
+    /// to the disk as `SIGNSTASH_DOCUMENT_SYNC` says); see [`DocumentStoreBackend::from_env`].
     pub documents: DocumentStoreBackend,
     /// `SIGNSTASH_MASTER_KEY`: base64 of 32 bytes; wraps every document key and certificate key.
     pub master_key: SecretString,
