@@ -156,12 +156,18 @@ pub struct DocumentStore {
     /// place (see [`DocumentStore::put`]).
     local_root: Option<Arc<PathBuf>>,
     /// Local backend: how a new object is made durable before `put` returns.
-    sync: DocumentSync,
-    /// Local backend, [`DocumentSync::EachDocument`]: folders whose own entries, and their
-    /// parents' up to the root, this process has flushed (a few hundred a month).
-    durable_folders: Arc<Mutex<HashSet<PathBuf>>>,
-    /// Local backend, [`DocumentSync::FileSystem`]: the thread that runs the `syncfs` calls.
-    group_flush: Option<Arc<GroupFlush>>,
+    flush: Flush,
+}
+
+/// [`DocumentSync`] with what each way needs.
+#[derive(Clone)]
+enum Flush {
+    Off,
+    /// Folders whose own entries, and their parents' up to the root, this process has flushed
+    /// (a few hundred a month).
+    EachDocument(Arc<Mutex<HashSet<PathBuf>>>),
+    /// The thread that runs the `syncfs` calls.
+    FileSystem(Arc<GroupFlush>),
 }
 
 impl std::fmt::Debug for DocumentStore {
@@ -196,11 +202,14 @@ impl DocumentStore {
                     StoreError::Config(format!("document folder {}: {e}", root.display()))
                 })?;
                 let mut store = Self::with_object_store(Arc::new(objects), master_key);
-                if *sync == DocumentSync::FileSystem {
-                    store.group_flush = Some(Arc::new(group_flush_for(&canonical)?));
-                }
+                store.flush = match sync {
+                    DocumentSync::Off => Flush::Off,
+                    DocumentSync::EachDocument => Flush::EachDocument(Arc::default()),
+                    DocumentSync::FileSystem => {
+                        Flush::FileSystem(Arc::new(group_flush_for(&canonical)?))
+                    }
+                };
                 store.local_root = Some(Arc::new(canonical));
-                store.sync = *sync;
                 return Ok(store);
             }
             DocumentStoreBackend::Memory => Arc::new(object_store::memory::InMemory::new()),
@@ -216,9 +225,7 @@ impl DocumentStore {
             objects,
             master_key: Arc::new(master_key),
             local_root: None,
-            sync: DocumentSync::Off,
-            durable_folders: Arc::default(),
-            group_flush: None,
+            flush: Flush::Off,
         }
     }
 
@@ -234,10 +241,9 @@ impl DocumentStore {
     /// larger one on a blocking thread), then the task waits for a `syncfs` that started after
     /// the write; with [`DocumentSync::Off`] a small object is written by the calling task, and
     /// a larger one goes through `object_store`'s staging file and rename on a blocking thread.
-    /// Writing in place
-    /// is safe because the key is new (an existing file is never touched: the write fails
-    /// instead) and the database records it only after this returns, so a file cut short by a
-    /// crash is never referenced.
+    /// Writing in place is safe because the key is new (an existing file is never touched: the
+    /// write fails instead) and the database records it only after this returns, so a file cut
+    /// short by a crash is never referenced.
     pub async fn put(&self, plaintext: Bytes) -> Result<StoredDocument, StoreError> {
         let now = time::OffsetDateTime::now_utc();
         let id = uuid::Uuid::new_v4();
@@ -256,15 +262,12 @@ impl DocumentStore {
         } else {
             self.master_key.encrypt_document(&plaintext, &storage_key)?
         };
-        match &self.local_root {
-            Some(root) if self.sync == DocumentSync::FileSystem => {
+        match (&self.local_root, &self.flush) {
+            (Some(root), Flush::FileSystem(group)) => {
                 let path = root.join(&storage_key);
                 // Every `syncfs` that had not ended before the write began may have written
                 // (or failed to write) this object's pages.
-                let group = self.group_flush.clone();
-                let unfinished_from = group
-                    .as_ref()
-                    .map_or(0, |g| g.ended.load(Ordering::Acquire));
+                let unfinished_from = group.ended.load(Ordering::Acquire);
                 if sealed.len() <= WRITE_IN_PLACE_BYTES {
                     write_new_file(&path, &sealed)?;
                 } else {
@@ -274,26 +277,22 @@ impl DocumentStore {
                         .map_err(|e| StoreError::Config(format!("storage task failed: {e}")))??;
                 }
                 // Removed unless flushed, also when this future is dropped while it waits.
-                let unflushed = RemoveOnDrop(Some(path));
-                let flushed = match &group {
-                    Some(group) => group.flush(unfinished_from).await,
-                    None => Err(std::io::Error::other("no flush thread")),
-                };
-                match flushed {
+                let unflushed = RemoveOnDrop(Some(path.clone()));
+                match group.flush(unfinished_from).await {
                     Ok(()) => unflushed.keep(),
-                    Err(e) => return Err(io_failed(&root.join(&storage_key), e)),
+                    Err(e) => return Err(io_failed(&path, e)),
                 }
             }
-            Some(root) if self.sync == DocumentSync::EachDocument => {
+            (Some(root), Flush::EachDocument(durable)) => {
                 let (root, key) = (root.clone(), storage_key.clone());
-                let durable = self.durable_folders.clone();
+                let durable = durable.clone();
                 tokio::task::spawn_blocking(move || {
                     write_new_file_synced(&root, &key, &sealed, &durable)
                 })
                 .await
                 .map_err(|e| StoreError::Config(format!("storage task failed: {e}")))??;
             }
-            Some(root) if sealed.len() <= WRITE_IN_PLACE_BYTES => {
+            (Some(root), Flush::Off) if sealed.len() <= WRITE_IN_PLACE_BYTES => {
                 write_new_file(&root.join(&storage_key), &sealed)?;
             }
             _ => {
