@@ -291,10 +291,15 @@ fn report_free_space(path: &Path) {
         .arg(path)
         .output()
         .ok()
-        .and_then(|out| {
-            let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let line = text.lines().nth(1)?.to_owned();
-            line.split_whitespace().nth(3)?.parse::<u64>().ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| {
+            // The line after the header: file system, size, used, available (KiB), …
+            text.lines()
+                .nth(1)?
+                .split_whitespace()
+                .nth(3)?
+                .parse::<u64>()
+                .ok()
         });
     match free {
         Some(kib) => eprintln!(
