@@ -1,4 +1,4 @@
-//! Developer commands: `cargo xtask up | test | fuzz | bench signing|api`.
+//! Developer commands: `cargo xtask setup | up | test | fuzz | bench signing|api`.
 //!
 //! xtask depends on nothing of ours (and no C libraries), so it builds on a fresh machine before
 //! `test` has installed the system packages the workspace needs.
@@ -6,26 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
-/// Debian packages the build and the tests need: C libraries for -sys crates and the
-/// independent validators of `shared/design/oracles.md`.
-const DEBIAN_PACKAGES: &[(&str, &str)] = &[
-    ("pkg-config", "/usr/bin/pkg-config"),
-    ("libssl-dev", "/usr/include/openssl/ssl.h"),
-    ("openssl", "/usr/bin/openssl"),
-    ("xmlsec1", "/usr/bin/xmlsec1"),
-    ("poppler-utils", "/usr/bin/pdfsig"),
-    ("libnss3-tools", "/usr/bin/certutil"),
-    ("softhsm2", "/usr/bin/softhsm2-util"),
-    ("opensc", "/usr/bin/pkcs11-tool"),
-    ("qpdf", "/usr/bin/qpdf"),
-    (
-        "python3-venv",
-        "/usr/lib/python3/dist-packages/virtualenv/__init__.py",
-    ),
-    ("postgresql", "/usr/lib/postgresql/15/bin/initdb"),
-];
+mod setup;
+
+use setup::{is_root, status};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,95 +19,9 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-fn status(cmd: &mut Command) -> Result<()> {
-    let s = cmd
-        .status()
-        .with_context(|| format!("cannot run {cmd:?}"))?;
-    if !s.success() {
-        bail!("{cmd:?} failed ({s})");
-    }
-    Ok(())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
-}
-
-/// Installs the missing Debian packages (as root), or says which command would.
-fn install_system_packages() -> Result<()> {
-    install_packages(DEBIAN_PACKAGES)
-}
-
-/// Installs those of `packages` (name, a file it provides) that are missing.
-fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
-    let missing: Vec<&str> = packages
-        .iter()
-        .filter(|(name, probe)| {
-            // python3-venv: the interpreter's own venv module may be there without the package.
-            if *name == "python3-venv" {
-                return !python_has_venv();
-            }
-            if *name == "postgresql" {
-                return pg_bin("initdb").is_err();
-            }
-            !Path::new(probe).exists()
-        })
-        .map(|(name, _)| *name)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    if !is_root() {
-        bail!(
-            "missing Debian packages; run: sudo apt-get install -y {}",
-            missing.join(" ")
-        );
-    }
-    eprintln!("xtask: installing {}", missing.join(" "));
-    status(Command::new("apt-get").args(["update", "-qq"]))?;
-    status(
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "--no-install-recommends"])
-            .args(&missing)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
-}
-
-fn python_has_venv() -> bool {
-    Command::new("python3")
-        .args(["-c", "import venv, ensurepip"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// `.data/venv` with the Python validators, reinstalled when tests/requirements.txt changes.
-fn python_env() -> Result<PathBuf> {
-    let venv = root().join(".data/venv");
-    let requirements = root().join("tests/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)?;
-    let stamp = venv.join(".requirements");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
-        && venv.join("bin/python").exists()
-    {
-        return Ok(venv);
-    }
-    eprintln!(
-        "xtask: preparing the Python validators in {}",
-        venv.display()
-    );
-    status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-    status(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-    )?;
-    std::fs::write(stamp, wanted)?;
-    Ok(venv)
+/// Installs whatever of `items` this machine lacks (`cargo xtask setup`).
+fn setup(items: &[setup::Item]) -> Result<()> {
+    setup::run(items, &setup::Machine { root: root() })
 }
 
 /// The system's PostgreSQL server binaries (Debian puts them outside PATH).
@@ -198,34 +97,10 @@ fn private_postgres(name: &str, port: u16) -> Result<String> {
 }
 
 fn test() -> Result<()> {
-    install_system_packages()?;
-    let venv = python_env()?;
-    // The client portal's browser tests: Debian's Chromium and its driver, and axe-core from
-    // the npm registry (pinned) under .data/node.
-    let browser_tools = ["/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/bin/npm"];
-    if browser_tools.iter().any(|p| !Path::new(p).exists()) {
-        if !is_root() {
-            bail!("missing browser-test packages; run: sudo apt-get install -y chromium chromium-driver npm");
-        }
-        status(Command::new("apt-get").args(["update", "-qq"]))?;
-        status(
-            Command::new("apt-get")
-                .args(["install", "-y", "-qq", "--no-install-recommends"])
-                .args(["chromium", "chromium-driver", "npm"])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        )?;
-    }
-    let node = root().join(".data/node");
-    let axe = node.join("node_modules/axe-core/axe.min.js");
-    if !axe.exists() {
-        std::fs::create_dir_all(&node)?;
-        status(
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-                .arg(&node)
-                .arg("axe-core@4.14.1"),
-        )?;
-    }
+    setup(setup::EVERYTHING)?;
+    let venv = root().join(".data/venv");
+    // The client portal's browser tests: axe-core, pinned, from the npm registry.
+    let axe = root().join(".data/node/node_modules/axe-core/axe.min.js");
     // Database tests get their own cluster (port 55433), apart from `up`'s (55432).
     let database_url = match std::env::var("DATABASE_URL") {
         Ok(url) => url,
@@ -390,8 +265,8 @@ fn fuzz(seconds: u64) -> Result<()> {
 fn bench(what: &str) -> Result<()> {
     match what {
         "signing" => {
-            install_system_packages()?;
-            let venv = python_env()?;
+            setup(setup::EVERYTHING)?;
+            let venv = root().join(".data/venv");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             status(
                 Command::new(&cargo)
@@ -408,9 +283,13 @@ fn bench(what: &str) -> Result<()> {
             )
         }
         "api" => {
-            install_system_packages()?;
-            // The closed loop's load generator.
-            install_packages(&[("wrk", "/usr/bin/wrk")])?;
+            // With the closed loop's load generator.
+            let items: Vec<setup::Item> = setup::EVERYTHING
+                .iter()
+                .chain(setup::BENCH_API)
+                .copied()
+                .collect();
+            setup(&items)?;
             // Benchmarks get their own cluster (port 55434), apart from `up`'s and `test`'s.
             let database_url = match std::env::var("DATABASE_URL") {
                 Ok(url) => url,
@@ -433,7 +312,7 @@ fn bench(what: &str) -> Result<()> {
 /// `.data/pg` (port 55432) unless `DATABASE_URL` is set, the development PKI, a master key, the
 /// demo tenants, then integration-ws (with its embedded timestamp authority) in the foreground.
 fn up() -> Result<()> {
-    install_system_packages()?;
+    setup(setup::EVERYTHING)?;
     let data = root().join(".data");
     std::fs::create_dir_all(&data)?;
     let database_url = match std::env::var("DATABASE_URL") {
@@ -550,13 +429,14 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
+        ["setup"] => setup(setup::EVERYTHING),
         ["test"] => test(),
         ["up"] => up(),
         ["bench", what] => bench(what),
         ["fuzz"] => fuzz(fuzz_seconds()),
         ["db"] => private_postgres("pg-test", 55433).map(|url| println!("DATABASE_URL={url}")),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask up | test | fuzz | bench signing|api"
+            "usage: cargo xtask setup | up | test | fuzz | bench signing|api"
         )),
     };
     match result {
