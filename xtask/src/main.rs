@@ -282,7 +282,7 @@ fn bench(what: &str) -> Result<()> {
                     ]),
             )
         }
-        "api" => {
+        "api" | "api-budget" => {
             // With the closed loop's load generator.
             let items: Vec<setup::Item> = setup::EVERYTHING
                 .iter()
@@ -301,10 +301,15 @@ fn bench(what: &str) -> Result<()> {
                 Command::new(&cargo)
                     .current_dir(root())
                     .env("DATABASE_URL", database_url)
-                    .args(["bench", "--quiet", "-p", "integration-ws", "--bench", "api"]),
+                    .args(["bench", "--quiet", "-p", "integration-ws", "--bench", "api"])
+                    .args(if what == "api-budget" {
+                        &["--", "budget"][..]
+                    } else {
+                        &[][..]
+                    }),
             )
         }
-        other => bail!("unknown benchmark `{other}` (available: signing, api)"),
+        other => bail!("unknown benchmark `{other}` (available: signing, api, api-budget)"),
     }
 }
 

@@ -339,14 +339,7 @@ impl DocumentStore {
 
     /// Removes a document (end of its storage period). Removing a missing one is not an error.
     pub async fn delete(&self, stored: &StoredDocument) -> Result<(), StoreError> {
-        match self
-            .objects
-            .delete(&ObjectPath::from(stored.storage_key.as_str()))
-            .await
-        {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.delete_key(&stored.storage_key).await
     }
 
     /// Whether the backend answers and the bucket or folder exists (for `/health/ready`).
@@ -359,6 +352,44 @@ impl DocumentStore {
             .await
         {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The keys of the objects put during this month or the one before and last changed before
+    /// `before`: where an object no row names can be (the objects of a request that could not
+    /// be recorded; see [`crate::documents::unreferenced`]). Earlier months were checked by
+    /// earlier passes.
+    pub async fn recent_keys_before(
+        &self,
+        before: time::OffsetDateTime,
+    ) -> Result<Vec<String>, StoreError> {
+        use futures::TryStreamExt;
+        let now = time::OffsetDateTime::now_utc();
+        let this_month = now.date().replace_day(1).unwrap_or(now.date());
+        let last_month = this_month.previous_day().unwrap_or(this_month);
+        let cutoff = before.unix_timestamp();
+        let mut keys = Vec::new();
+        for month in [last_month, this_month] {
+            let prefix = ObjectPath::from(format!(
+                "documents/{:04}/{:02}",
+                month.year(),
+                u8::from(month.month())
+            ));
+            let mut listing = self.objects.list(Some(&prefix));
+            while let Some(meta) = listing.try_next().await? {
+                if meta.last_modified.timestamp() < cutoff {
+                    keys.push(meta.location.to_string());
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Removes the object under `key` (a missing one is not an error).
+    pub async fn delete_key(&self, key: &str) -> Result<(), StoreError> {
+        match self.objects.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

@@ -187,3 +187,19 @@ pub async fn list_expired(
     .fetch_all(db)
     .await?)
 }
+
+/// Those of `keys` that no document row names: objects of the document store that nothing
+/// will ever read (a request whose outcome could not be recorded). Not per tenant: the
+/// maintenance job that removes them works for every client service.
+pub async fn unreferenced(
+    db: impl PgExecutor<'_>,
+    keys: &[String],
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT k FROM unnest($1::text[]) AS k
+         WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.storage_key = k)",
+    )
+    .bind(keys)
+    .fetch_all(db)
+    .await?)
+}

@@ -108,6 +108,13 @@ async fn run(admin_url: &str, full: bool) -> Result<(), String> {
     let stack = Stack::create(admin_url).await?;
     let result = match stack.seed().await {
         Err(e) => Err(e),
+        Ok(()) if full && std::env::args().any(|a| a == "budget") => {
+            let budget = budget_memory(&stack).await;
+            println!("| Measure | Figure | Ceiling / reference | Ratio | Goal | Result |");
+            println!("|---|---|---|---|---|---|");
+            println!("| {} |", budget_row(&budget).join(" | "));
+            budget.map(drop)
+        }
         Ok(()) if full => measure(&stack).await.map(|r| report(&r, &load_before)),
         Ok(()) => smoke(&stack).await,
     };
@@ -289,10 +296,19 @@ impl Stack {
     }
 
     async fn token(&self, service: &Service) -> Result<String, String> {
+        self.token_of(service, "demo", "demo-secret").await
+    }
+
+    async fn token_of(
+        &self,
+        service: &Service,
+        alias: &str,
+        secret: &str,
+    ) -> Result<String, String> {
         let r = self
             .http
             .post(format!("{}/oauth/token", service.url))
-            .basic_auth("demo", Some("demo-secret"))
+            .basic_auth(alias, Some(secret))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body("grant_type=client_credentials")
             .send()
@@ -927,6 +943,178 @@ fn pdf_200k() -> Result<Bytes, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The memory budget: large requests of two client services at once
+
+/// Requests sent at once, half by `demo`, half by `demo2`.
+const BUDGET_REQUESTS: usize = 8;
+/// Documents per request and their size: two CAdES documents of 22.5 MB make a JSON body of
+/// about 60 MB (base64), under the default body limit (64 MiB) and document limit (32 MiB).
+const BUDGET_DOCUMENTS: usize = 2;
+const BUDGET_DOCUMENT_BYTES: usize = 22_500_000;
+/// The service's default `SIGNSTASH_BODY_MEMORY_BYTES`.
+const BUDGET_DEFAULT_MIB: f64 = 512.0;
+
+struct Budget {
+    request_bytes: usize,
+    baseline_kib: u64,
+    peak_kib: u64,
+    /// 429 answers (each retried after its `Retry-After`).
+    refused: usize,
+    answered_in: Duration,
+}
+
+/// A fresh `integration-ws serve` with the default budget; [`BUDGET_REQUESTS`] requests of about
+/// 60 MB sent at once by two client services, each retried after a 429 until it is signed: the
+/// peak RSS (`VmHWM`, reset after the token requests) against the budget.
+async fn budget_memory(stack: &Stack) -> Result<Budget, String> {
+    let service = stack.start().await?;
+    let tokens = [
+        stack.token_of(&service, "demo", "demo-secret").await?,
+        stack.token_of(&service, "demo2", "demo2-secret").await?,
+    ];
+    let content = B64.encode(corpus::binary(BUDGET_DOCUMENT_BYTES));
+    let stamp = unix_seconds();
+    let bodies: Vec<Bytes> = (0..BUDGET_REQUESTS)
+        .map(|i| {
+            let reference = format!("BENCH-BUDGET-{stamp}-{i}");
+            let documents: Vec<Value> = (0..BUDGET_DOCUMENTS)
+                .map(|j| {
+                    json!({
+                        "documentRequest": {
+                            "externalReference": format!("{reference}-{j}"),
+                            "name": format!("archive-{j}.bin"),
+                            "contentType": "application/octet-stream",
+                            "base64Content": content
+                        },
+                        "signatureInfo": {"signatureType": "CAdES"}
+                    })
+                })
+                .collect();
+            Bytes::from(
+                json!({
+                    "externalReference": reference,
+                    "description": "Benchmark: the memory budget",
+                    "returnSignedContent": true,
+                    "documents": documents
+                })
+                .to_string(),
+            )
+        })
+        .collect();
+    drop(content);
+    let request_bytes = bodies[0].len();
+    service.reset_peak()?;
+    let (baseline_kib, _) = service.memory()?;
+    let sent = Instant::now();
+    let refused = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let (http, url) = (stack.http.clone(), service.url.clone());
+            let token = tokens[i % 2].clone();
+            let refused = refused.clone();
+            tokio::spawn(async move {
+                loop {
+                    let r = http
+                        .post(format!("{url}/api/v0/document/sign/base64/"))
+                        .bearer_auth(&token)
+                        .header("Content-Type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .map_err(|e| format!("budget request: {e}"))?;
+                    let status = r.status();
+                    let wait = r
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok()?.parse().ok())
+                        .unwrap_or(1);
+                    let answer = r
+                        .bytes()
+                        .await
+                        .map_err(|e| format!("budget request: {e}"))?;
+                    if status == 429 {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_secs(wait)).await;
+                        continue;
+                    }
+                    let op: Value = serde_json::from_slice(&answer).map_err(|_| {
+                        format!(
+                            "budget request: {status}: {}",
+                            snippet(&String::from_utf8_lossy(&answer))
+                        )
+                    })?;
+                    let signed = op["documentList"]
+                        .as_array()
+                        .map(|l| l.iter().filter(|d| d["signStatus"] == "SIGNED").count())
+                        .unwrap_or(0);
+                    if status != 200 || signed != BUDGET_DOCUMENTS {
+                        return Err(format!(
+                            "budget request: {status}, {signed} of {BUDGET_DOCUMENTS} SIGNED: {}",
+                            snippet(&op.to_string())
+                        ));
+                    }
+                    return Ok::<(), String>(());
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await
+            .map_err(|e| format!("budget request task: {e}"))??;
+    }
+    let answered_in = sent.elapsed();
+    let (_, peak_kib) = service.memory()?;
+    Ok(Budget {
+        request_bytes,
+        baseline_kib,
+        peak_kib,
+        refused: refused.load(Ordering::Relaxed) as usize,
+        answered_in,
+    })
+}
+
+fn budget_row(b: &Result<Budget, String>) -> [String; 6] {
+    let goal = format!("≤ {BUDGET_DEFAULT_MIB:.0} MiB above the RSS before");
+    match b {
+        Ok(b) => {
+            let peak = b.peak_kib as f64 / 1024.0;
+            let grown = peak - b.baseline_kib as f64 / 1024.0;
+            [
+                format!(
+                    "Peak RSS (`VmHWM`) of a fresh integration-ws, {BUDGET_REQUESTS} requests of \
+                     {:.1} MB ({BUDGET_DOCUMENTS} CAdES documents of {:.1} MB, \
+                     `returnSignedContent` true) sent at once by two client services, each \
+                     retried after a 429",
+                    b.request_bytes as f64 / 1e6,
+                    BUDGET_DOCUMENT_BYTES as f64 / 1e6
+                ),
+                format!(
+                    "{peak:.1} MiB, {grown:.1} MiB above the RSS before ({:.1} MiB); {} answers \
+                     429 on the way; all SIGNED in {:.1} s",
+                    b.baseline_kib as f64 / 1024.0,
+                    b.refused,
+                    b.answered_in.as_secs_f64()
+                ),
+                format!("{BUDGET_DEFAULT_MIB:.0} MiB: `SIGNSTASH_BODY_MEMORY_BYTES` (default)"),
+                format!("{:.2} ×", grown / BUDGET_DEFAULT_MIB),
+                goal,
+                verdict(grown <= BUDGET_DEFAULT_MIB).to_string(),
+            ]
+        }
+        Err(why) => [
+            "Peak RSS under the memory budget".into(),
+            format!("not measured: {why}"),
+            "—".into(),
+            "—".into(),
+            goal,
+            "**FAIL**".into(),
+        ],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The run
 
 struct Results {
@@ -938,6 +1126,7 @@ struct Results {
     open: Vec<OpenLoop>,
     best_open: usize,
     memory: Vec<Result<Memory, String>>,
+    budget: Result<Budget, String>,
     durability: String,
 }
 
@@ -1002,6 +1191,9 @@ async fn measure(stack: &Stack) -> Result<Results, String> {
         memory.push(peak_memory(stack, &pdf, return_signed_content).await);
     }
 
+    eprintln!("api bench: the memory budget, {BUDGET_REQUESTS} requests of 60 MB at once…");
+    let budget = budget_memory(stack).await;
+
     eprintln!("api bench: openssl speed -multi 2 -seconds 3 rsa2048 again (about 6 s)…");
     let rsa_after = openssl_rsa2048_multi2();
     Ok(Results {
@@ -1012,6 +1204,7 @@ async fn measure(stack: &Stack) -> Result<Results, String> {
         open,
         best_open,
         memory,
+        budget,
         durability: stack.durability.clone(),
     })
 }
@@ -1226,6 +1419,7 @@ fn report(r: &Results, load_before: &str) {
             ],
         });
     }
+    rows.push(budget_row(&r.budget));
 
     println!();
     println!(

@@ -32,6 +32,9 @@ pub struct Config {
     pub tsa_key: Option<PathBuf>,
     /// `SIGNSTASH_MAX_BODY_BYTES` (default 64 MiB).
     pub max_body_bytes: usize,
+    /// `SIGNSTASH_BODY_MEMORY_BYTES`: the memory every request in flight may hold for its body,
+    /// across all client services (default 512 MiB); see [`crate::work::BodyBudget`].
+    pub body_memory_bytes: u64,
     /// `SIGNSTASH_MAX_DOCUMENTS` per request (default 100).
     pub max_documents: usize,
     /// `SIGNSTASH_MAX_DOCUMENT_BYTES` (default 32 MiB).
@@ -57,6 +60,7 @@ impl Config {
             tsa_cert: var("SIGNSTASH_TSA_CERT").map(PathBuf::from),
             tsa_key: var("SIGNSTASH_TSA_KEY").map(PathBuf::from),
             max_body_bytes: parsed("SIGNSTASH_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
+            body_memory_bytes: parsed("SIGNSTASH_BODY_MEMORY_BYTES", 512 * 1024 * 1024)?,
             max_documents: parsed("SIGNSTASH_MAX_DOCUMENTS", 100)?,
             max_document_bytes: parsed("SIGNSTASH_MAX_DOCUMENT_BYTES", 32 * 1024 * 1024)?,
         })

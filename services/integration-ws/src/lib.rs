@@ -17,6 +17,7 @@ pub mod sweeper;
 pub mod telemetry;
 pub mod tenancy;
 pub mod view;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +51,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::hash::router())
         .merge(signstash_oauth::router())
         .merge(openapi::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            work::detach,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -102,6 +107,7 @@ pub struct Application {
     outbox_shutdown: tokio::sync::watch::Sender<bool>,
     outbox: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
+    work: tokio_util::task::TaskTracker,
 }
 
 impl Application {
@@ -126,6 +132,7 @@ impl Application {
         let sweeper = sweeper::Sweeper::default().spawn(state.clone(), stop);
         Ok(Self {
             listener,
+            work: state.work.clone(),
             router: router(state),
             outbox_shutdown,
             outbox,
@@ -147,6 +154,9 @@ impl Application {
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await;
+        // Work whose client went away before the shutdown still finishes.
+        self.work.close();
+        self.work.wait().await;
         let _ = self.outbox_shutdown.send(true);
         let _ = self.sweeper.await;
         if let Err(e) = self.outbox.await {
@@ -209,12 +219,24 @@ pub async fn state_with_mailer(
         Some(url) => Some(Arc::new(HttpTimeStamper::new(url.clone()))),
         None => embedded_tsa.clone().map(|t| t as Arc<dyn TimeStamper>),
     };
+    let body_budget =
+        work::BodyBudget::new(config.body_memory_bytes, config.max_body_bytes as u64)?;
     let limits = Limits {
         max_documents: config.max_documents,
         max_document_bytes: config.max_document_bytes,
         max_body_bytes: config.max_body_bytes,
     };
     Ok(AppState(Arc::new(
-        App::new(db, documents, master_key, tokens, limits, tsa, embedded_tsa).with_mailer(mailer),
+        App::new(
+            db,
+            documents,
+            master_key,
+            tokens,
+            limits,
+            tsa,
+            embedded_tsa,
+            body_budget,
+        )
+        .with_mailer(mailer),
     )))
 }

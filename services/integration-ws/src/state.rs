@@ -40,6 +40,10 @@ pub struct App {
     pub writes: crate::batch::Writes,
     /// Client services and signers kept between requests (see [`crate::tenancy`]).
     pub tenancy: Arc<crate::tenancy::Tenancy>,
+    /// Every request's work, run apart from its connection (see [`crate::work`]).
+    pub work: tokio_util::task::TaskTracker,
+    /// The memory request bodies may hold across the service (see [`crate::work`]).
+    pub body_budget: crate::work::BodyBudget,
     /// Requests in flight per client service, bounded by its `concurrency_limit`.
     in_flight: Mutex<HashMap<i64, (i32, Arc<tokio::sync::Semaphore>)>>,
 }
@@ -126,6 +130,7 @@ pub async fn load_key_ring(db: &PgPool, master_key: &MasterKey) -> Result<KeyRin
 }
 
 impl App {
+    #[allow(clippy::too_many_arguments)] // each is one of the service's parts, built by the caller
     pub fn new(
         db: PgPool,
         documents: DocumentStore,
@@ -134,6 +139,7 @@ impl App {
         limits: Limits,
         tsa: Option<Arc<dyn TimeStamper>>,
         embedded_tsa: Option<Arc<signstash_signing::TimestampAuthority>>,
+        body_budget: crate::work::BodyBudget,
     ) -> Self {
         let oauth = OAuthState::new(tokens.clone(), Arc::new(DbClientDirectory(db.clone())));
         let writes = crate::batch::Writes::spawn(&db);
@@ -151,6 +157,8 @@ impl App {
             mailer: None,
             metrics: crate::metrics::Metrics::default(),
             tenancy,
+            work: tokio_util::task::TaskTracker::new(),
+            body_budget,
             in_flight: Mutex::new(HashMap::new()),
         }
     }

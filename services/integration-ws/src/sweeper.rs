@@ -4,6 +4,10 @@
 //! so an integrator recovering by external reference reads a final status instead of waiting
 //! forever, and retries under a new reference. Any instance may sweep; rows are claimed with
 //! `SKIP LOCKED`.
+//!
+//! Every [`Sweeper::orphans_every`] it also removes the document store's objects that no row
+//! names and that are older than [`Sweeper::orphan_age`]: what a process wrote before it died,
+//! or what a request wrote and could not record (a request removes those itself when it can).
 
 use std::time::Duration;
 
@@ -18,6 +22,10 @@ pub struct Sweeper {
     /// Far longer than any request may take (bodies up to 64 MiB sign in seconds).
     pub abandoned_after: Duration,
     pub every: Duration,
+    /// How old an object no row names must be before it is removed: far longer than any
+    /// request takes between storing a document and recording it.
+    pub orphan_age: Duration,
+    pub orphans_every: Duration,
 }
 
 impl Default for Sweeper {
@@ -25,6 +33,8 @@ impl Default for Sweeper {
         Self {
             abandoned_after: Duration::from_secs(15 * 60),
             every: Duration::from_secs(60),
+            orphan_age: Duration::from_secs(60 * 60),
+            orphans_every: Duration::from_secs(60 * 60),
         }
     }
 }
@@ -43,11 +53,37 @@ impl Sweeper {
         Ok(closed.len())
     }
 
+    /// One pass over the document store: removes the objects of this month and the one before
+    /// that no row names and that are older than [`Sweeper::orphan_age`]; how many.
+    pub async fn remove_orphans(
+        &self,
+        app: &AppState,
+    ) -> Result<usize, signstash_store::StoreError> {
+        let before = time::OffsetDateTime::now_utc() - self.orphan_age;
+        let candidates = app.documents.recent_keys_before(before).await?;
+        let mut removed = 0;
+        for keys in candidates.chunks(1000) {
+            for key in signstash_store::documents::unreferenced(&app.db, keys).await? {
+                app.documents.delete_key(&key).await?;
+                tracing::warn!(storage_key = %key, "removed a stored object no document names");
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn spawn(self, app: AppState, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
+            let mut orphans_checked: Option<tokio::time::Instant> = None;
             loop {
                 if let Err(e) = self.run_once(&app).await {
                     tracing::error!(error = %e, "sweeping abandoned operations failed");
+                }
+                if orphans_checked.is_none_or(|t| t.elapsed() >= self.orphans_every) {
+                    orphans_checked = Some(tokio::time::Instant::now());
+                    if let Err(e) = self.remove_orphans(&app).await {
+                        tracing::error!(error = %e, "removing unreferenced stored objects failed");
+                    }
                 }
                 tokio::select! {
                     changed = shutdown.changed() => if changed.is_err() || *shutdown.borrow() { break },

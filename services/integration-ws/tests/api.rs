@@ -660,6 +660,7 @@ async fn an_operation_abandoned_mid_signing_is_closed_by_the_sweeper(pool: PgPoo
     let sweeper = integration_ws::sweeper::Sweeper {
         abandoned_after: std::time::Duration::from_secs(600),
         every: std::time::Duration::from_secs(60),
+        ..Default::default()
     };
     assert_eq!(sweeper.run_once(&app.state).await.unwrap(), 1);
     assert_eq!(sweeper.run_once(&app.state).await.unwrap(), 0, "idempotent");

@@ -101,6 +101,7 @@ impl World {
             tsa_cert: Some(pki.tsa_cert()),
             tsa_key: Some(pki.tsa_key()),
             max_body_bytes: 16 * 1024 * 1024,
+            body_memory_bytes: 512 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
         };

@@ -375,9 +375,15 @@ pub async fn execute(
         } else {
             let signer = signer.clone();
             let tsa = app.tsa.clone();
+            // A signing thread that panicked fails its document, not the request: the
+            // documents stored before it must still be recorded.
             tokio::task::spawn_blocking(move || sign_one(signer.as_ref(), p, tsa.as_deref()))
                 .await
-                .map_err(ApiError::internal)?
+                .unwrap_or_else(|e| {
+                    Err(signstash_signing::Error::Io(std::io::Error::other(
+                        format!("signing task failed: {e}"),
+                    )))
+                })
         };
         let (outcome, content) = match signed {
             Ok(bytes) => match app.documents.put(bytes.clone()).await {
@@ -481,7 +487,16 @@ pub async fn finish_operation(
 ) -> Result<SignOperation, ApiError> {
     let status = OperationStatus::from_documents(outcomes.iter().map(|(_, o)| o.sign_status()));
     let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let docs = app
+    let stored: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(_, o)| match o {
+            Outcome::Signed {
+                stored: Some(s), ..
+            } => Some(s.storage_key.clone()),
+            _ => None,
+        })
+        .collect();
+    let written = app
         .writes
         .finish
         .write(operations::Finished {
@@ -491,8 +506,20 @@ pub async fn finish_operation(
             execution_time_ms: elapsed,
             outcomes,
         })
-        .await
-        .map_err(ApiError::internal)?;
+        .await;
+    let docs = match written {
+        Ok(docs) => docs,
+        Err(e) => {
+            // Nothing names these objects: remove them now rather than leave them to the
+            // sweeper's hourly pass.
+            for key in &stored {
+                if let Err(e) = app.documents.delete_key(key).await {
+                    tracing::error!(error = %e, storage_key = %key, "cannot remove an unrecorded document");
+                }
+            }
+            return Err(ApiError::internal(e));
+        }
+    };
     let receivers = if created.delivery_ids.is_empty() {
         Vec::new()
     } else {

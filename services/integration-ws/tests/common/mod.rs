@@ -26,6 +26,8 @@ pub struct Options {
     /// `None`: mails become `.eml` files in the test's folder.
     pub smtp_url: Option<String>,
     pub max_body_bytes: usize,
+    /// `SIGNSTASH_BODY_MEMORY_BYTES`.
+    pub body_memory_bytes: u64,
     pub max_documents: usize,
     pub max_document_bytes: usize,
     /// `None`: the local folder backend in the test's folder.
@@ -37,6 +39,7 @@ impl Default for Options {
         Self {
             smtp_url: None,
             max_body_bytes: 16 * 1024 * 1024,
+            body_memory_bytes: 512 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
             s3: None,
@@ -81,6 +84,7 @@ impl TestApp {
             tsa_cert: Some(pki.tsa_cert()),
             tsa_key: Some(pki.tsa_key()),
             max_body_bytes: options.max_body_bytes,
+            body_memory_bytes: options.body_memory_bytes,
             max_documents: options.max_documents,
             max_document_bytes: options.max_document_bytes,
         };
