@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use secrecy::ExposeSecret;
 use signstash_oauth::TokenService;
@@ -42,12 +42,11 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics::scrape))
-        .route("/tsa", post(timestamp))
-        .route("/api/v0/timestamp", post(timestamp))
         .merge(routes::sign::router())
         .merge(routes::operations::router())
         .merge(routes::delivery::router())
         .merge(routes::hash::router())
+        .merge(routes::timestamp::router(state.public_tsa))
         .merge(signstash_oauth::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn_with_state(
@@ -69,28 +68,6 @@ async fn ready(State(app): State<AppState>) -> axum::http::StatusCode {
         axum::http::StatusCode::OK
     } else {
         axum::http::StatusCode::SERVICE_UNAVAILABLE
-    }
-}
-
-/// The embedded RFC 3161 authority (development default, and for the proxy's B-T).
-async fn timestamp(State(app): State<AppState>, body: bytes::Bytes) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match &app.embedded_tsa {
-        Some(tsa) => {
-            let tsa = tsa.clone();
-            let reply = tokio::task::spawn_blocking(move || tsa.respond(&body))
-                .await
-                .unwrap_or_default();
-            (
-                [(
-                    axum::http::header::CONTENT_TYPE,
-                    "application/timestamp-reply",
-                )],
-                reply,
-            )
-                .into_response()
-        }
-        None => axum::http::StatusCode::NOT_FOUND.into_response(),
     }
 }
 
@@ -215,6 +192,8 @@ pub async fn state_with_mailer(
         max_body_bytes: config.max_body_bytes,
     };
     Ok(AppState(Arc::new(
-        App::new(db, documents, master_key, tokens, limits, tsa, embedded_tsa).with_mailer(mailer),
+        App::new(db, documents, master_key, tokens, limits, tsa, embedded_tsa)
+            .with_mailer(mailer)
+            .with_public_tsa(config.public_tsa),
     )))
 }

@@ -554,7 +554,8 @@ async fn hash_signing_for_the_proxy(pool: PgPool) {
         (400, Some("0.0.2")),
         "{e}"
     );
-    // The embedded timestamp authority answers RFC 3161 requests at /api/v0/timestamp.
+    // The embedded timestamp authority answers RFC 3161 requests at /api/v0/timestamp, for a
+    // client service's token (tests/timestamp.rs: the token and the count).
     let (req, nonce) = signstash_signing::tsp::build_request(
         signstash_signing::DigestAlgorithm::Sha256,
         &[7u8; 32],
@@ -563,6 +564,7 @@ async fn hash_signing_for_the_proxy(pool: PgPool) {
     let r = app
         .http
         .post(format!("{}/api/v0/timestamp", app.url))
+        .bearer_auth(&token)
         .body(req)
         .send()
         .await

@@ -1,6 +1,6 @@
 //! What the on-premise proxy uses: the client service's certificate chain, hash signing (the
-//! proxy keeps the documents and sends only what must be signed), and the timestamp authority
-//! (`/api/v0/timestamp`, served in `lib.rs`).
+//! proxy keeps the documents and sends only what must be signed); the timestamp authority it
+//! also uses is in [`super::timestamp`].
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;

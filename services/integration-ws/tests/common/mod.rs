@@ -28,6 +28,8 @@ pub struct Options {
     pub max_body_bytes: usize,
     pub max_documents: usize,
     pub max_document_bytes: usize,
+    /// Serve the embedded authority to anyone at `/tsa` (`SIGNSTASH_PUBLIC_TSA`; off by default).
+    pub public_tsa: bool,
     /// `None`: the local folder backend in the test's folder.
     pub s3: Option<signstash_store::S3Config>,
 }
@@ -39,6 +41,7 @@ impl Default for Options {
             max_body_bytes: 16 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
+            public_tsa: false,
             s3: None,
         }
     }
@@ -80,6 +83,7 @@ impl TestApp {
             tsa_url: None,
             tsa_cert: Some(pki.tsa_cert()),
             tsa_key: Some(pki.tsa_key()),
+            public_tsa: options.public_tsa,
             max_body_bytes: options.max_body_bytes,
             max_documents: options.max_documents,
             max_document_bytes: options.max_document_bytes,
