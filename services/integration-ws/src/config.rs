@@ -41,6 +41,9 @@ pub struct Config {
     pub max_documents: usize,
     /// `SIGNSTASH_MAX_DOCUMENT_BYTES` (default 32 MiB).
     pub max_document_bytes: usize,
+    /// `SIGNSTASH_MAX_RECEIVERS`: e-mail addresses per sign request and per resend, each
+    /// counted once (default 50; above it 413 `0.0.4`).
+    pub max_receivers: usize,
 }
 
 impl Config {
@@ -75,6 +78,7 @@ impl Config {
             max_body_bytes: parsed("SIGNSTASH_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
             max_documents: parsed("SIGNSTASH_MAX_DOCUMENTS", 100)?,
             max_document_bytes: parsed("SIGNSTASH_MAX_DOCUMENT_BYTES", 32 * 1024 * 1024)?,
+            max_receivers: parsed("SIGNSTASH_MAX_RECEIVERS", 50)?,
         })
     }
 }

@@ -361,6 +361,8 @@ pub struct Limits {
     pub max_document_bytes: usize,
     /// The whole request body (64 MiB by default).
     pub max_body_bytes: usize,
+    /// E-mail addresses per sign request and per resend, each counted once (50 by default).
+    pub max_receivers: usize,
 }
 
 fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
@@ -384,6 +386,49 @@ fn text(value: Option<String>, field: &str, max: usize) -> Result<String, ApiErr
         )));
     }
     Ok(v)
+}
+
+/// The receivers of one request: each address checked, given once (the first spelling kept,
+/// addresses compared ignoring case, local part included: mail systems treat `Ana@x.pt` and
+/// `ana@x.pt` as one mailbox, so a second e-mail would only be a duplicate), and at most
+/// `max` of them (413 `0.0.4` above). `field(i)` names the `i`-th address in errors.
+pub fn distinct_receivers(
+    addresses: Vec<Option<String>>,
+    field: impl Fn(usize) -> String,
+    list: &str,
+    max: usize,
+) -> Result<Vec<signstash_domain::EmailAddress>, ApiError> {
+    // Distinct first, so a huge list costs hashing only, never a check per entry.
+    let mut seen = std::collections::HashSet::new();
+    let mut distinct = Vec::new();
+    for (i, address) in addresses.into_iter().enumerate() {
+        match address {
+            Some(a) if !seen.insert(a.trim().to_lowercase()) => {}
+            a => distinct.push((i, a)),
+        }
+    }
+    if distinct.len() > max {
+        return Err(ApiError::new(
+            ErrorCode::AttributeSizeExceeded,
+            format!(
+                "{list} holds {} distinct addresses, over the limit of {max}",
+                distinct.len()
+            ),
+        ));
+    }
+    distinct
+        .into_iter()
+        .map(|(i, address)| {
+            let field = field(i);
+            let address = text(address.map(|a| a.trim().to_owned()), &field, 254)?;
+            signstash_domain::EmailAddress::try_from(address.as_str()).map_err(|_| {
+                ApiError::new(
+                    ErrorCode::ParameterValidation,
+                    format!("{field} is not a valid e-mail address"),
+                )
+            })
+        })
+        .collect()
 }
 
 impl SignRequest {
@@ -574,20 +619,15 @@ impl SignRequest {
                 let (receivers, attach) = match p.delivery_info {
                     None => (Vec::new(), false),
                     Some(d) => {
-                        let mut emails = Vec::new();
-                        for (i, r) in d.person_receiver.into_iter().enumerate() {
-                            let field =
-                                format!("preservationInfo.deliveryInfo.personReceiver[{i}].email");
-                            let email = text(r.email, &field, 254)?;
-                            let email = signstash_domain::EmailAddress::try_from(email.as_str())
-                                .map_err(|_| {
-                                    ApiError::new(
-                                        ErrorCode::ParameterValidation,
-                                        format!("{field} is not a valid e-mail address"),
-                                    )
-                                })?;
-                            emails.push(email.as_ref().to_string());
-                        }
+                        let emails = distinct_receivers(
+                            d.person_receiver.into_iter().map(|r| r.email).collect(),
+                            |i| format!("preservationInfo.deliveryInfo.personReceiver[{i}].email"),
+                            "preservationInfo.deliveryInfo.personReceiver",
+                            limits.max_receivers,
+                        )?
+                        .into_iter()
+                        .map(|e| e.into_inner())
+                        .collect();
                         (emails, d.attach_documents)
                     }
                 };

@@ -190,6 +190,7 @@ pub async fn state_with_mailer(
         max_documents: config.max_documents,
         max_document_bytes: config.max_document_bytes,
         max_body_bytes: config.max_body_bytes,
+        max_receivers: config.max_receivers,
     };
     Ok(AppState(Arc::new(
         App::new(db, documents, master_key, tokens, limits, tsa, embedded_tsa)

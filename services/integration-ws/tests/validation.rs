@@ -13,6 +13,7 @@ const LIMITS: Limits = Limits {
     max_documents: 3,
     max_document_bytes: 1024,
     max_body_bytes: 1 << 20,
+    max_receivers: 50,
 };
 
 fn b64(bytes: &[u8]) -> String {

@@ -28,6 +28,8 @@ pub struct Options {
     pub max_body_bytes: usize,
     pub max_documents: usize,
     pub max_document_bytes: usize,
+    /// Receivers per sign request and per resend (the service's default, 50, unless changed).
+    pub max_receivers: usize,
     /// Serve the embedded authority to anyone at `/tsa` (`SIGNSTASH_PUBLIC_TSA`; off by default).
     pub public_tsa: bool,
     /// `None`: the local folder backend in the test's folder.
@@ -41,6 +43,7 @@ impl Default for Options {
             max_body_bytes: 16 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
+            max_receivers: 50,
             public_tsa: false,
             s3: None,
         }
@@ -87,6 +90,7 @@ impl TestApp {
             max_body_bytes: options.max_body_bytes,
             max_documents: options.max_documents,
             max_document_bytes: options.max_document_bytes,
+            max_receivers: options.max_receivers,
         };
         let mut mailer = Mailer::from_config(&MailConfig {
             smtp_url: options.smtp_url.map(secrecy::SecretString::from),
