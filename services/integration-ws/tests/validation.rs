@@ -49,7 +49,7 @@ async fn check(body: Value) -> Result<integration_ws::dto::ValidSignRequest, Api
         .unwrap();
     let parsed: Result<Json<SignRequest>, JsonRejection> =
         <Json<SignRequest> as axum::extract::FromRequest<()>>::from_request(req, &()).await;
-    let Json(request) = parsed.map_err(ApiError::from)?;
+    let Json(request) = parsed.map_err(ApiError::object_body)?;
     request.validate(LIMITS, None)
 }
 
@@ -325,5 +325,109 @@ async fn content_type_is_checked_like_every_other_string(pool: PgPool) {
     assert_eq!(
         op["documentList"][0]["contentType"],
         "application/octet-stream; x=1"
+    );
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn a_wrong_json_type_is_named_by_field_and_json_type(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
+    let doc = document(
+        "DOC-T",
+        "a.bin",
+        "application/octet-stream",
+        b"data",
+        json!({"signatureType": "CAdES"}),
+    );
+    let with = |pointer: &str, value: Value| {
+        let mut v = json!({"externalReference": "ERP-T", "description": "x",
+            "returnSignedContent": false, "documents": [doc.clone()]});
+        *v.pointer_mut(pointer).unwrap() = value;
+        v
+    };
+    let cases = [
+        (json!([]), "the request body: expected an object, found an array"),
+        (json!([1, 2, 3]), "the request body: expected an object, found an array"),
+        (json!("a string"), "the request body: expected an object, found a string"),
+        (
+            with("/documents/0/documentRequest", json!("x")),
+            "documents[0].documentRequest: expected an object, found a string",
+        ),
+        (
+            with("/documents/0/documentRequest", json!(["x"])),
+            "documents[0].documentRequest: expected an object, found an array",
+        ),
+        (
+            with("/documents", json!({"a": 1})),
+            "documents: expected an array, found an object",
+        ),
+        (
+            with("/returnSignedContent", json!("yes")),
+            "returnSignedContent: expected a boolean, found a string",
+        ),
+        (
+            with("/description", json!(12)),
+            "description: expected a string, found a number",
+        ),
+        (
+            with("/documents/0/signatureInfo/signatureType", json!("PGP")),
+            "documents[0].signatureInfo.signatureType: unknown value `PGP`, expected one of `PAdES`, `XAdES`, `CAdES`",
+        ),
+    ];
+    for (body, cause) in cases {
+        let (status, e) = app.post(&token, SIGN, &body).await;
+        assert_eq!(
+            (status, e["errorCode"].as_str()),
+            (400, Some("0.0.2")),
+            "{body}: {e}"
+        );
+        assert_eq!(e["causeMessage"], cause, "{body}");
+    }
+    // The resend body is an array of strings.
+    let (status, e) = app
+        .post(
+            &token,
+            "/api/v0/delivery/mail/resend/1/false",
+            &json!({"email": "a@b.pt"}),
+        )
+        .await;
+    assert_eq!(
+        (status, e["causeMessage"].as_str()),
+        (
+            400,
+            Some("the request body: expected an array, found an object")
+        )
+    );
+    let (status, e) = app
+        .post(
+            &token,
+            "/api/v0/delivery/mail/resend/1/false",
+            &json!(["a@b.pt", 7]),
+        )
+        .await;
+    assert_eq!(
+        (status, e["causeMessage"].as_str()),
+        (400, Some("[1]: expected a string, found a number"))
+    );
+    // The multipart variant names its JSON part.
+    let form = reqwest::multipart::Form::new()
+        .text("signRequest", "[]")
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(b"data".to_vec()).file_name("a.bin"),
+        );
+    let r = app
+        .http
+        .post(format!("{}/api/v0/document/sign/", app.url))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(
+        e["causeMessage"],
+        "the signRequest part: expected an object, found an array"
     );
 }

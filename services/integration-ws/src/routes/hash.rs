@@ -141,7 +141,7 @@ async fn hash_sign(
 ) -> Result<Json<SignOperation>, ApiError> {
     let auth = authenticate_to_create(&app, bearer).await?;
     let signer = signer(&app, &auth).await?;
-    let Json(request) = body?;
+    let Json(request) = body.map_err(ApiError::object_body)?;
     let cs = &auth.client_service;
     let reference = ExternalReference::try_from(
         field(request.external_reference, "externalReference")?.as_str(),
