@@ -373,7 +373,10 @@ fn up() -> Result<()> {
             .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
             .env("SIGNSTASH_PORTAL_BASE_URL", &portal_url)
             .env("SIGNSTASH_TSA_CERT", pki.join("tsa.pem"))
-            .env("SIGNSTASH_TSA_KEY", pki.join("tsa.key"));
+            .env("SIGNSTASH_TSA_KEY", pki.join("tsa.key"))
+            // The development authority for anyone at /tsa (`signstash-sign --tsa-url`); off
+            // by default, where only client services' tokens reach it (/api/v0/timestamp).
+            .env("SIGNSTASH_PUBLIC_TSA", "true");
         c
     };
     let demo = data.join("demo");
@@ -401,7 +404,7 @@ fn up() -> Result<()> {
         .spawn()?;
     let url = format!("http://{bind}");
     println!("Sign'Stash (development)");
-    println!("  integration-ws   {url}   (OAuth2 token: {url}/oauth/token, timestamp authority: {url}/tsa)");
+    println!("  integration-ws   {url}   (OAuth2 token: {url}/oauth/token, timestamp authority without a token: {url}/tsa)");
     println!("  client portal    {portal_url}   (the links in the e-mails: {portal_url}/d/...)");
     println!("  PostgreSQL       {database_url}");
     println!(

@@ -9,6 +9,7 @@
 //! - [`error_code`]: the API error table (`0.0.1` … `2.4.1`) with HTTP status and description.
 //! - [`newtypes`]: validated values built with `TryFrom` at the edge ("parse, don't validate"):
 //!   [`Alias`], [`ExternalReference`], [`EmailAddress`], [`VatNumber`], [`Language`].
+//! - [`file_name`]: safe, unique file names (zip entries, downloads) from what clients send.
 //!
 //! This crate does no I/O. With the `sqlx` feature (enabled by `signstash-store`), ids and enums
 //! also implement `sqlx::Type`/`Encode`/`Decode` for PostgreSQL: ids as `BIGINT`, enums as `TEXT`
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error_code;
+pub mod file_name;
 pub mod ids;
 pub mod newtypes;
 pub mod role;

@@ -227,6 +227,8 @@ wire_enum! {
         HashesSigned = "HASHES_SIGNED",
         /// Bytes kept in the document store.
         StorageBytes = "STORAGE_BYTES",
+        /// Timestamps granted by the system authority at `/api/v0/timestamp` (the proxy's B-T).
+        TimestampsGranted = "TIMESTAMPS_GRANTED",
     }
 }
 

@@ -145,6 +145,23 @@ impl TimeStamper for HttpTimeStamper {
 
 use std::io::Read as _;
 
+/// What a [`TimestampAuthority`] answers: a DER `TimeStampResp` either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Status granted, with a token.
+    Granted(Vec<u8>),
+    /// Status rejection: the request was malformed or could not be served.
+    Rejected(Vec<u8>),
+}
+
+impl Reply {
+    pub fn into_der(self) -> Vec<u8> {
+        match self {
+            Reply::Granted(der) | Reply::Rejected(der) => der,
+        }
+    }
+}
+
 /// An RFC 3161 responder: request in, signed token out. Its signer's certificate must carry the
 /// critical `timeStamping` extended key usage (RFC 3161 §2.3).
 pub struct TimestampAuthority {
@@ -163,7 +180,7 @@ impl TimestampAuthority {
         }
     }
 
-    fn rejection(text: &str, fail: PkiFailureInfoValues) -> Vec<u8> {
+    fn rejection(text: &str, fail: PkiFailureInfoValues) -> Reply {
         let text = der::asn1::Utf8StringRef::new(text).ok();
         let resp = TimeStampResp {
             status: PkiStatusInfo {
@@ -173,12 +190,18 @@ impl TimestampAuthority {
             },
             time_stamp_token: None,
         };
-        resp.to_der().unwrap_or_default()
+        Reply::Rejected(resp.to_der().unwrap_or_default())
     }
 
     /// Answers a DER `TimeStampReq` with a DER `TimeStampResp`; a bad request gets a rejection
     /// reply (never a panic), as the protocol wants.
     pub fn respond(&self, request: &[u8]) -> Vec<u8> {
+        self.reply(request).into_der()
+    }
+
+    /// [`TimestampAuthority::respond`], telling a granted token from a rejection (a service
+    /// counts what it grants).
+    pub fn reply(&self, request: &[u8]) -> Reply {
         let req = match TimeStampReq::from_der(request) {
             Ok(r) => r,
             Err(_) => {
@@ -198,7 +221,7 @@ impl TimestampAuthority {
             return Self::rejection("unaccepted policy", PkiFailureInfoValues::UnacceptedPolicy);
         }
         match self.issue(&req) {
-            Ok(token) => token,
+            Ok(token) => Reply::Granted(token),
             Err(_) => Self::rejection(
                 "the authority could not sign",
                 PkiFailureInfoValues::SystemFailure,

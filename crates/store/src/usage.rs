@@ -1,8 +1,9 @@
-//! Usage limits and counters (documents signed, hashes signed, bytes stored).
+//! Usage limits and counters (documents signed, hashes signed, bytes stored, timestamps
+//! granted).
 
 use signstash_domain::{ClientServiceId, UsageMetric, UsagePeriod};
 use sqlx::PgExecutor;
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use crate::error::StoreError;
 
@@ -28,6 +29,30 @@ pub async fn add(
     .bind(amount)
     .fetch_one(db)
     .await?)
+}
+
+/// Counts `amount` of `metric` for the client service now: consumption is kept per calendar
+/// month (UTC), so a year or a total is the sum of its months. Returns the month's new value.
+pub async fn count(
+    db: impl PgExecutor<'_>,
+    client_service_id: ClientServiceId,
+    metric: UsageMetric,
+    amount: i64,
+) -> Result<i64, StoreError> {
+    add(
+        db,
+        client_service_id,
+        metric,
+        month_start(OffsetDateTime::now_utc()),
+        amount,
+    )
+    .await
+}
+
+/// The first day of the calendar month (UTC) of `at`: the `period_start` of its counter.
+pub fn month_start(at: OffsetDateTime) -> Date {
+    let date = at.to_offset(time::UtcOffset::UTC).date();
+    date.replace_day(1).unwrap_or(date)
 }
 
 /// The limits that apply to a client service for a metric (its own and its issuer's), as

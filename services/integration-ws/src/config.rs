@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
-use signstash_store::env::{parsed, var};
+use signstash_store::env::{flag, parsed, var};
 use signstash_store::DocumentStoreBackend;
 
 #[derive(Debug, Clone)]
@@ -27,9 +27,14 @@ pub struct Config {
     /// `SIGNSTASH_TSA_URL`: an external RFC 3161 authority for `applyTimestamp`; when unset,
     /// the embedded authority below is used.
     pub tsa_url: Option<String>,
-    /// `SIGNSTASH_TSA_CERT` / `SIGNSTASH_TSA_KEY`: the embedded authority (served at `/tsa`).
+    /// `SIGNSTASH_TSA_CERT` / `SIGNSTASH_TSA_KEY`: the embedded authority, served to client
+    /// services (bearer token, counted as consumption) at `/api/v0/timestamp`.
     pub tsa_cert: Option<PathBuf>,
     pub tsa_key: Option<PathBuf>,
+    /// `SIGNSTASH_PUBLIC_TSA` (default false): also serve the embedded authority to anyone,
+    /// without a token and uncounted, at `/tsa` (development: `cargo xtask up` turns it on for
+    /// the command-line signer's `--tsa-url`). Needs `SIGNSTASH_TSA_CERT` and `SIGNSTASH_TSA_KEY`.
+    pub public_tsa: bool,
     /// `SIGNSTASH_MAX_BODY_BYTES` (default 64 MiB).
     pub max_body_bytes: usize,
     /// `SIGNSTASH_BODY_MEMORY_BYTES`: the memory every request in flight may hold for its body,
@@ -39,10 +44,23 @@ pub struct Config {
     pub max_documents: usize,
     /// `SIGNSTASH_MAX_DOCUMENT_BYTES` (default 32 MiB).
     pub max_document_bytes: usize,
+    /// `SIGNSTASH_MAX_RECEIVERS`: e-mail addresses per sign request and per resend, each
+    /// counted once (default 50; above it 413 `0.0.4`).
+    pub max_receivers: usize,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, String> {
+        let tsa_cert = var("SIGNSTASH_TSA_CERT").map(PathBuf::from);
+        let tsa_key = var("SIGNSTASH_TSA_KEY").map(PathBuf::from);
+        let public_tsa = flag("SIGNSTASH_PUBLIC_TSA", false)?;
+        if public_tsa && (tsa_cert.is_none() || tsa_key.is_none()) {
+            return Err(
+                "SIGNSTASH_PUBLIC_TSA: the embedded authority is not configured \
+                        (set SIGNSTASH_TSA_CERT and SIGNSTASH_TSA_KEY)"
+                    .into(),
+            );
+        }
         Ok(Self {
             bind: parsed(
                 "SIGNSTASH_INTEGRATION_BIND",
@@ -57,12 +75,14 @@ impl Config {
             ),
             jwt_issuer: var("SIGNSTASH_JWT_ISSUER").unwrap_or_else(|| "signstash".into()),
             tsa_url: var("SIGNSTASH_TSA_URL"),
-            tsa_cert: var("SIGNSTASH_TSA_CERT").map(PathBuf::from),
-            tsa_key: var("SIGNSTASH_TSA_KEY").map(PathBuf::from),
+            tsa_cert,
+            tsa_key,
+            public_tsa,
             max_body_bytes: parsed("SIGNSTASH_MAX_BODY_BYTES", 64 * 1024 * 1024)?,
             body_memory_bytes: parsed("SIGNSTASH_BODY_MEMORY_BYTES", 512 * 1024 * 1024)?,
             max_documents: parsed("SIGNSTASH_MAX_DOCUMENTS", 100)?,
             max_document_bytes: parsed("SIGNSTASH_MAX_DOCUMENT_BYTES", 32 * 1024 * 1024)?,
+            max_receivers: parsed("SIGNSTASH_MAX_RECEIVERS", 50)?,
         })
     }
 }

@@ -182,11 +182,7 @@ impl VisibleSignatureInfo {
         let image = self
             .image_value
             .as_deref()
-            .map(|b64| {
-                B64.decode(b64.trim()).map_err(|_| {
-                    ApiError::attribute(format!("{} is not valid base64", at("imageValue")))
-                })
-            })
+            .map(|b64| decode_base64(b64, &at("imageValue")))
             .transpose()?;
         let location_value = self.location_value.filter(|v| !v.trim().is_empty());
         let coordinate = match (self.location_type, &location_value) {
@@ -361,6 +357,8 @@ pub struct Limits {
     pub max_document_bytes: usize,
     /// The whole request body (64 MiB by default).
     pub max_body_bytes: usize,
+    /// E-mail addresses per sign request and per resend, each counted once (50 by default).
+    pub max_receivers: usize,
 }
 
 fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
@@ -368,6 +366,35 @@ fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
 }
 
 fn text(value: Option<String>, field: &str, max: usize) -> Result<String, ApiError> {
+    checked_text(value, field, max, char::is_control)
+}
+
+/// [`text`] for free text that may run over several lines (an ERP's description often does):
+/// line breaks and tabs are kept, every other control character is refused.
+fn multiline_text(value: Option<String>, field: &str, max: usize) -> Result<String, ApiError> {
+    checked_text(value, field, max, |c| {
+        c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+    })
+}
+
+/// An optional string, checked as [`text`] when given; blank is the same as absent.
+fn optional_text(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => text(Some(v), field, max).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn checked_text(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+    forbidden: impl Fn(char) -> bool,
+) -> Result<String, ApiError> {
     let v = required(value, field)?;
     if v.trim().is_empty() {
         return Err(ApiError::attribute(format!("{field} is required")));
@@ -378,12 +405,87 @@ fn text(value: Option<String>, field: &str, max: usize) -> Result<String, ApiErr
             format!("{field} is longer than {max} characters"),
         ));
     }
-    if v.chars().any(char::is_control) {
+    if v.chars().any(forbidden) {
         return Err(ApiError::attribute(format!(
             "{field} contains control characters"
         )));
     }
     Ok(v)
+}
+
+/// The description of an operation (sign and hash sign requests).
+pub fn description(value: Option<String>) -> Result<String, ApiError> {
+    multiline_text(value, "description", 1024)
+}
+
+/// base64 as integrators' libraries write it: in one piece, or broken into lines (Java's MIME
+/// encoder and .NET's `InsertLineBreaks` put CRLF every 76 characters, others LF). White space
+/// anywhere is ignored, as .NET's decoder does; anything else outside the alphabet is refused.
+pub fn base64_text(text: &str) -> std::borrow::Cow<'_, [u8]> {
+    let bytes = text.as_bytes();
+    if bytes.iter().any(u8::is_ascii_whitespace) {
+        bytes
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect()
+    } else {
+        std::borrow::Cow::Borrowed(bytes)
+    }
+}
+
+/// Decodes `text` after [`base64_text`]; `Err` names `field`.
+pub fn decode_base64(text: &str, field: &str) -> Result<Vec<u8>, ApiError> {
+    decode_stripped(&base64_text(text), field)
+}
+
+/// Decodes what [`base64_text`] returned.
+fn decode_stripped(b64: &[u8], field: &str) -> Result<Vec<u8>, ApiError> {
+    B64.decode(b64)
+        .map_err(|_| ApiError::attribute(format!("{field} is not valid base64")))
+}
+
+/// The receivers of one request: each address checked, given once (the first spelling kept,
+/// addresses compared ignoring case, local part included: mail systems treat `Ana@x.pt` and
+/// `ana@x.pt` as one mailbox, so a second e-mail would only be a duplicate), and at most
+/// `max` of them (413 `0.0.4` above). `field(i)` names the `i`-th address in errors.
+pub fn distinct_receivers(
+    addresses: Vec<Option<String>>,
+    field: impl Fn(usize) -> String,
+    list: &str,
+    max: usize,
+) -> Result<Vec<signstash_domain::EmailAddress>, ApiError> {
+    // Distinct first, so a huge list costs hashing only, never a check per entry.
+    let mut seen = std::collections::HashSet::new();
+    let mut distinct = Vec::new();
+    for (i, address) in addresses.into_iter().enumerate() {
+        match address {
+            Some(a) if !seen.insert(a.trim().to_lowercase()) => {}
+            a => distinct.push((i, a)),
+        }
+    }
+    if distinct.len() > max {
+        return Err(ApiError::new(
+            ErrorCode::AttributeSizeExceeded,
+            format!(
+                "{list} holds {} distinct addresses, over the limit of {max}",
+                distinct.len()
+            ),
+        ));
+    }
+    distinct
+        .into_iter()
+        .map(|(i, address)| {
+            let field = field(i);
+            let address = text(address.map(|a| a.trim().to_owned()), &field, 254)?;
+            signstash_domain::EmailAddress::try_from(address.as_str()).map_err(|_| {
+                ApiError::new(
+                    ErrorCode::ParameterValidation,
+                    format!("{field} is not a valid e-mail address"),
+                )
+            })
+        })
+        .collect()
 }
 
 impl SignRequest {
@@ -396,7 +498,7 @@ impl SignRequest {
         mut contents: Option<Vec<Bytes>>,
     ) -> Result<ValidSignRequest, ApiError> {
         let external_reference = text(self.external_reference, "externalReference", 255)?;
-        let description = text(self.description, "description", 1024)?;
+        let description = description(self.description)?;
         let entries = required(self.documents, "documents")?;
         if entries.is_empty() {
             return Err(ApiError::attribute(
@@ -452,29 +554,25 @@ impl SignRequest {
                     at("documentRequest.name")
                 )));
             }
-            let content_type = request
-                .content_type
-                .unwrap_or_else(|| "application/octet-stream".into());
+            let content_type = optional_text(
+                request.content_type,
+                &at("documentRequest.contentType"),
+                255,
+            )?
+            .unwrap_or_else(|| "application/octet-stream".into());
             let content = match contents.as_mut() {
                 Some(files) => std::mem::take(&mut files[i]),
                 None => {
-                    let b64 =
-                        required(request.base64_content, &at("documentRequest.base64Content"))?;
+                    let field = at("documentRequest.base64Content");
+                    let text = required(request.base64_content, &field)?;
+                    let b64 = base64_text(&text);
                     if b64.len() / 4 * 3 > limits.max_document_bytes + 3 {
                         return Err(ApiError::new(
                             ErrorCode::AttributeSizeExceeded,
-                            format!(
-                                "{} is over the document size limit",
-                                at("documentRequest.base64Content")
-                            ),
+                            format!("{field} is over the document size limit"),
                         ));
                     }
-                    Bytes::from(B64.decode(b64.trim()).map_err(|_| {
-                        ApiError::attribute(format!(
-                            "{} is not valid base64",
-                            at("documentRequest.base64Content")
-                        ))
-                    })?)
+                    Bytes::from(decode_stripped(&b64, &field)?)
                 }
             };
             if content.is_empty() {
@@ -574,20 +672,15 @@ impl SignRequest {
                 let (receivers, attach) = match p.delivery_info {
                     None => (Vec::new(), false),
                     Some(d) => {
-                        let mut emails = Vec::new();
-                        for (i, r) in d.person_receiver.into_iter().enumerate() {
-                            let field =
-                                format!("preservationInfo.deliveryInfo.personReceiver[{i}].email");
-                            let email = text(r.email, &field, 254)?;
-                            let email = signstash_domain::EmailAddress::try_from(email.as_str())
-                                .map_err(|_| {
-                                    ApiError::new(
-                                        ErrorCode::ParameterValidation,
-                                        format!("{field} is not a valid e-mail address"),
-                                    )
-                                })?;
-                            emails.push(email.as_ref().to_string());
-                        }
+                        let emails = distinct_receivers(
+                            d.person_receiver.into_iter().map(|r| r.email).collect(),
+                            |i| format!("preservationInfo.deliveryInfo.personReceiver[{i}].email"),
+                            "preservationInfo.deliveryInfo.personReceiver",
+                            limits.max_receivers,
+                        )?
+                        .into_iter()
+                        .map(|e| e.into_inner())
+                        .collect();
                         (emails, d.attach_documents)
                     }
                 };

@@ -104,9 +104,23 @@ impl IntoResponse for ApiError {
 }
 
 /// Bad JSON, wrong content type, a wrong field type or an unknown enum value: 400 `0.0.2`
-/// (the historic service answered 500 here), naming what serde names.
+/// (the historic service answered 500 here); the cause names the field and the JSON type it
+/// needs ([`json_cause`]). For a body that must be an object, [`ApiError::object_body`].
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        Self::json_rejection(rejection, Shape::Any)
+    }
+}
+
+impl ApiError {
+    /// [`From<JsonRejection>`] for a body that must be a JSON object: an array there is named
+    /// as such rather than by its first element (serde reads an array into a struct field by
+    /// field, so its complaint would be about `[0]`).
+    pub fn object_body(rejection: JsonRejection) -> Self {
+        Self::json_rejection(rejection, Shape::Object)
+    }
+
+    fn json_rejection(rejection: JsonRejection, shape: Shape) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => {
                 Self::attribute("Content-Type must be application/json")
@@ -115,8 +129,181 @@ impl From<JsonRejection> for ApiError {
                 ErrorCode::AttributeSizeExceeded,
                 "request body too large or unreadable",
             ),
-            other => Self::attribute(other.body_text()),
+            JsonRejection::JsonDataError(e) => Self::attribute(cause_of(&e, shape)),
+            JsonRejection::JsonSyntaxError(e) => Self::attribute(cause_of(&e, shape)),
+            _ => Self::attribute(format!("{BODY} is not valid JSON")),
         }
+    }
+}
+
+/// What a JSON document must be at its root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Object,
+    Any,
+}
+
+/// How causes name the JSON body itself.
+const BODY: &str = "the request body";
+
+/// The cause of axum's rejection, from the serde error inside it.
+fn cause_of(rejection: &(dyn std::error::Error + 'static), shape: Shape) -> String {
+    let mut source = rejection.source();
+    while let Some(e) = source {
+        if let Some(e) = e.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            return json_cause(BODY, shape, Some(e.path()), e.inner());
+        }
+        if let Some(e) = e.downcast_ref::<serde_json::Error>() {
+            return json_cause(BODY, shape, None, e);
+        }
+        source = e.source();
+    }
+    format!("{BODY} is not valid JSON")
+}
+
+/// `bytes` as a JSON object of type `T`, for JSON that is not the whole body (the multipart
+/// variant's `signRequest` part, called `part`); errors as the JSON body's are.
+pub fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8], part: &str) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        ApiError::attribute(json_cause(part, Shape::Object, Some(e.path()), e.inner()))
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::attribute(json_cause(part, Shape::Object, None, &e)))?;
+    Ok(value)
+}
+
+/// A serde error as an integrator reads it: the field (`documents[0].documentRequest`, or
+/// `root` for the whole JSON) and what JSON it needs, e.g. `documents[0].documentRequest:
+/// expected an object, found a string`. serde's own words name Rust types (`struct
+/// SignRequest`, `a sequence`, `u32`) and are never passed on.
+pub fn json_cause(
+    root: &str,
+    shape: Shape,
+    path: Option<&serde_path_to_error::Path>,
+    e: &serde_json::Error,
+) -> String {
+    // An object read from an array fails at its first element that does not fit, so the path
+    // starts with an index: the array itself is what is wrong.
+    let array_at_root = path
+        .and_then(|p| p.iter().next())
+        .is_some_and(|s| matches!(s, serde_path_to_error::Segment::Seq { .. }));
+    if shape == Shape::Object && array_at_root {
+        return format!("{root}: expected an object, found an array");
+    }
+    // A path may hold keys the client made up (fields we ignore): keep it short.
+    let path = path
+        .map(|p| shortened(&p.to_string(), 255))
+        .filter(|p| p != ".");
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let text = e.to_string();
+    let message = text.strip_suffix(&position).unwrap_or(&text);
+    if e.classify() != serde_json::error::Category::Data {
+        return match path {
+            Some(field) => format!("{field}: {message}{position}"),
+            None => format!("{root} is not valid JSON: {message}{position}"),
+        };
+    }
+    let field = path.as_deref().unwrap_or(root);
+    let within = |name: &str| match path.as_deref() {
+        Some(p) => format!("{p}.{name}"),
+        None => name.to_owned(),
+    };
+    if let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+    {
+        if let Some((found, expected)) = rest.rsplit_once(", expected ") {
+            return format!(
+                "{field}: expected {}, found {}",
+                json_expected(expected),
+                json_found(found)
+            );
+        }
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        if let Some((_, expected)) = rest.rsplit_once(", expected ") {
+            return format!(
+                "{field}: expected {}, found an array",
+                json_expected(expected)
+            );
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        if let Some((value, expected)) = rest.rsplit_once("`, expected ") {
+            let value = shortened(value, 64);
+            return format!("{field}: unknown value `{value}`, expected {expected}");
+        }
+    }
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        return format!("{} is required", within(name));
+    }
+    if let Some(name) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        return format!("{} is given twice", within(name));
+    }
+    format!("{field}: not a valid value")
+}
+
+/// At most `max` characters of `text`, `…` marking a cut.
+fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// The JSON type a serde `expected …` text stands for.
+fn json_expected(expected: &str) -> &'static str {
+    const INTEGERS: [&str; 12] = [
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+    ];
+    if expected.starts_with("struct ") || expected.starts_with("a map") {
+        "an object"
+    } else if expected.starts_with("a sequence") || expected.starts_with("tuple") {
+        "an array"
+    } else if expected == "a boolean" {
+        "a boolean"
+    } else if expected.contains("string")
+        || expected.contains("char")
+        || expected.starts_with("enum ")
+        || expected.starts_with("one of ")
+        || expected.ends_with("identifier")
+    {
+        "a string"
+    } else if INTEGERS.contains(&expected) || expected.contains("integer") {
+        "a whole number"
+    } else if expected == "f32" || expected == "f64" || expected.contains("number") {
+        "a number"
+    } else if expected == "unit" {
+        "null"
+    } else {
+        "another kind of value"
+    }
+}
+
+/// The JSON type of what serde found, from its `invalid type: …` text.
+fn json_found(found: &str) -> &'static str {
+    if found.starts_with("string ") || found.starts_with("character ") {
+        "a string"
+    } else if found.starts_with("integer ") || found.starts_with("floating point ") {
+        "a number"
+    } else if found.starts_with("boolean ") {
+        "a boolean"
+    } else if found == "sequence" {
+        "an array"
+    } else if found == "map" {
+        "an object"
+    } else if found == "unit value" || found == "null" {
+        "null"
+    } else {
+        "another kind of value"
     }
 }
 

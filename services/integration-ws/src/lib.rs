@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use secrecy::ExposeSecret;
 use signstash_oauth::TokenService;
@@ -43,12 +43,11 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics::scrape))
-        .route("/tsa", post(timestamp))
-        .route("/api/v0/timestamp", post(timestamp))
         .merge(routes::sign::router())
         .merge(routes::operations::router())
         .merge(routes::delivery::router())
         .merge(routes::hash::router())
+        .merge(routes::timestamp::router(state.public_tsa))
         .merge(signstash_oauth::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn_with_state(
@@ -74,28 +73,6 @@ async fn ready(State(app): State<AppState>) -> axum::http::StatusCode {
         axum::http::StatusCode::OK
     } else {
         axum::http::StatusCode::SERVICE_UNAVAILABLE
-    }
-}
-
-/// The embedded RFC 3161 authority (development default, and for the proxy's B-T).
-async fn timestamp(State(app): State<AppState>, body: bytes::Bytes) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match &app.embedded_tsa {
-        Some(tsa) => {
-            let tsa = tsa.clone();
-            let reply = tokio::task::spawn_blocking(move || tsa.respond(&body))
-                .await
-                .unwrap_or_default();
-            (
-                [(
-                    axum::http::header::CONTENT_TYPE,
-                    "application/timestamp-reply",
-                )],
-                reply,
-            )
-                .into_response()
-        }
-        None => axum::http::StatusCode::NOT_FOUND.into_response(),
     }
 }
 
@@ -225,6 +202,7 @@ pub async fn state_with_mailer(
         max_documents: config.max_documents,
         max_document_bytes: config.max_document_bytes,
         max_body_bytes: config.max_body_bytes,
+        max_receivers: config.max_receivers,
     };
     Ok(AppState(Arc::new(
         App::new(
@@ -237,6 +215,7 @@ pub async fn state_with_mailer(
             embedded_tsa,
             body_budget,
         )
-        .with_mailer(mailer),
+        .with_mailer(mailer)
+        .with_public_tsa(config.public_tsa),
     )))
 }

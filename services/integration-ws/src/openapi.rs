@@ -30,7 +30,7 @@ use crate::routes;
         routes::delivery::resend,
         routes::hash::certificate,
         routes::hash::hash_sign,
-        timestamp,
+        routes::timestamp::timestamp,
     ),
     components(schemas(ErrorBody, TokenResponse, OAuthError)),
     modifiers(&BearerAuth),
@@ -77,8 +77,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .with_state(())
 }
 
-// The routes below are served by `signstash_oauth::router` and by `crate::timestamp`; these
-// functions only carry their description.
+// The routes below are served by `signstash_oauth::router`; these functions only carry their
+// description.
 
 /// The token response of RFC 6749 §5.1.
 #[derive(utoipa::ToSchema)]
@@ -128,17 +128,3 @@ fn token() {}
 )]
 #[allow(dead_code)]
 fn jwks() {}
-
-/// The system timestamp authority (RFC 3161 request in, reply out), so the proxy reaches B-T.
-#[utoipa::path(
-    post,
-    path = "/api/v0/timestamp",
-    tag = "proxy",
-    request_body(content = String, content_type = "application/timestamp-query", description = "A DER TimeStampReq"),
-    responses(
-        (status = 200, description = "A DER TimeStampResp", content_type = "application/timestamp-reply", body = String),
-        (status = 404, description = "No timestamp authority in this deployment"),
-    )
-)]
-#[allow(dead_code)]
-fn timestamp() {}

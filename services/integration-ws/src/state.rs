@@ -29,8 +29,11 @@ pub struct App {
     pub limits: Limits,
     /// The system timestamp authority for `applyTimestamp`.
     pub tsa: Option<Arc<dyn TimeStamper>>,
-    /// The embedded authority, when this service runs one (`/tsa`, `/api/v0/timestamp`).
+    /// The embedded authority, when this service runs one (`/api/v0/timestamp`, and `/tsa`
+    /// when `public_tsa`).
     pub embedded_tsa: Option<Arc<signstash_signing::TimestampAuthority>>,
+    /// Serve the embedded authority to anyone at `/tsa` (`SIGNSTASH_PUBLIC_TSA`).
+    pub public_tsa: bool,
     /// Where e-mails go (resend endpoint; the outbox worker gets its own handle). Set by
     /// [`App::with_mailer`]; `crate::state_from` always sets it.
     pub mailer: Option<Arc<crate::outbox::Mailer>>,
@@ -154,6 +157,7 @@ impl App {
             limits,
             tsa,
             embedded_tsa,
+            public_tsa: false,
             mailer: None,
             metrics: crate::metrics::Metrics::default(),
             tenancy,
@@ -166,6 +170,12 @@ impl App {
     /// The same state, sending e-mails with `mailer`.
     pub fn with_mailer(mut self, mailer: Arc<crate::outbox::Mailer>) -> Self {
         self.mailer = Some(mailer);
+        self
+    }
+
+    /// The same state, serving the embedded authority to anyone at `/tsa` when `public`.
+    pub fn with_public_tsa(mut self, public: bool) -> Self {
+        self.public_tsa = public;
         self
     }
 

@@ -554,7 +554,8 @@ async fn hash_signing_for_the_proxy(pool: PgPool) {
         (400, Some("0.0.2")),
         "{e}"
     );
-    // The embedded timestamp authority answers RFC 3161 requests at /api/v0/timestamp.
+    // The embedded timestamp authority answers RFC 3161 requests at /api/v0/timestamp, for a
+    // client service's token (tests/timestamp.rs: the token and the count).
     let (req, nonce) = signstash_signing::tsp::build_request(
         signstash_signing::DigestAlgorithm::Sha256,
         &[7u8; 32],
@@ -563,6 +564,7 @@ async fn hash_signing_for_the_proxy(pool: PgPool) {
     let r = app
         .http
         .post(format!("{}/api/v0/timestamp", app.url))
+        .bearer_auth(&token)
         .body(req)
         .send()
         .await
@@ -840,5 +842,79 @@ async fn documents_can_live_in_s3_compatible_storage(pool: PgPool) {
             !raw.windows(5).any(|w| w == b"%PDF-" || w == b"<?xml"),
             "plaintext in {key}"
         );
+    }
+}
+
+/// Entries are `<document externalReference>.<name>`, and references may hold anything but
+/// control characters: each entry is still one file inside the folder it is unzipped into, and
+/// no two entries are the same file (also where letter case is ignored).
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn zip_entries_stay_in_their_folder_and_are_unique(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let token = app.token("demo").await;
+    let cades = json!({"signatureType": "CAdES"});
+    let content = corpus::binary(300);
+    let docs: Vec<Value> = [
+        ("../../x/R", "ok.xml"),
+        ("..\\..\\x\\R", "ok.xml"),
+        ("/etc/R", "ok.xml"),
+        ("C:R", "ok.xml"),
+        (".hidden", "a.xml"),
+        ("..", ".."),
+        ("R", "OK.xml"),
+        ("r", "ok.xml"),
+    ]
+    .iter()
+    .map(|(reference, name)| document(reference, name, "application/xml", &content, cades.clone()))
+    .collect();
+    let (status, op) = app
+        .post(
+            &token,
+            "/api/v0/document/sign/base64/",
+            &json!({"externalReference": "ERP-ZIP", "description": "x", "documents": docs}),
+        )
+        .await;
+    assert_eq!(status, 200, "{op}");
+    let r = app
+        .http
+        .get(format!(
+            "{}/api/v0/operation/sign/detail/{}/documents",
+            app.url, op["id"]
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+    assert_eq!(
+        names,
+        [
+            "_.._x_R.ok.xml",
+            "_.._x_R.ok (2).xml",
+            "_etc_R.ok.xml",
+            "C_R.ok.xml",
+            "hidden.a.xml",
+            "document",
+            "R.OK.xml",
+            "r.ok (2).xml",
+        ]
+    );
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).unwrap();
+        // The zip crate's own judge of a name that stays inside the folder: one plain component.
+        let enclosed = entry.enclosed_name().unwrap();
+        assert_eq!(enclosed.components().count(), 1, "{}", entry.name());
+        assert!(
+            matches!(
+                enclosed.components().next(),
+                Some(std::path::Component::Normal(_))
+            ),
+            "{}",
+            entry.name()
+        );
+        assert!(!entry.name().starts_with('.'), "{}", entry.name());
     }
 }

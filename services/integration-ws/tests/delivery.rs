@@ -35,22 +35,7 @@ async fn spawn_app(pool: PgPool, smtp_url: &str) -> TestApp {
 impl TestApp {
     /// Signs one PDF for `receivers`; returns the operation id.
     async fn sign(&self, token: &str, reference: &str, receivers: &[&str], attach: bool) -> i64 {
-        let pdf = corpus::pdf(corpus::PdfKind::Classic, 4096).unwrap();
-        let request = json!({
-            "externalReference": reference,
-            "description": "Faturas de novembro",
-            "documents": [{
-                "documentRequest": {
-                    "externalReference": format!("{reference}-1"), "name": "fatura-1.pdf",
-                    "contentType": "application/pdf", "base64Content": B64.encode(&pdf)
-                },
-                "signatureInfo": {"signatureType": "PAdES"}
-            }],
-            "preservationInfo": {"deliveryInfo": {
-                "attachDocuments": attach,
-                "personReceiver": receivers.iter().map(|e| json!({"email": e})).collect::<Vec<_>>()
-            }}
-        });
+        let request = sign_request(reference, receivers, attach);
         let (status, op) = self
             .call(token, "/api/v0/document/sign/base64/", Some(&request))
             .await;
@@ -88,6 +73,26 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// A sign request of one PDF for `receivers`.
+fn sign_request(reference: &str, receivers: &[&str], attach: bool) -> Value {
+    let pdf = corpus::pdf(corpus::PdfKind::Classic, 4096).unwrap();
+    json!({
+        "externalReference": reference,
+        "description": "Faturas de novembro",
+        "documents": [{
+            "documentRequest": {
+                "externalReference": format!("{reference}-1"), "name": "fatura-1.pdf",
+                "contentType": "application/pdf", "base64Content": B64.encode(&pdf)
+            },
+            "signatureInfo": {"signatureType": "PAdES"}
+        }],
+        "preservationInfo": {"deliveryInfo": {
+            "attachDocuments": attach,
+            "personReceiver": receivers.iter().map(|e| json!({"email": e})).collect::<Vec<_>>()
+        }}
+    })
 }
 
 fn one(receiver: &str, status: &str) -> Vec<(String, String)> {
@@ -640,4 +645,130 @@ async fn resend_with_the_transport_down_is_502_and_recorded_as_failed(pool: PgPo
         0,
         "the outbox does not retry a resend"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receivers: each address once, at most SIGNSTASH_MAX_RECEIVERS (50 by default) per request
+
+/// `n` distinct addresses.
+fn addresses(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("r{i}@example.com")).collect()
+}
+
+fn refs(addresses: &[String]) -> Vec<&str> {
+    addresses.iter().map(String::as_str).collect()
+}
+
+async fn deliveries_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM deliveries")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn a_sign_request_mails_each_address_once_and_at_most_fifty(pool: PgPool) {
+    let Some(smtp) = SmtpServer::accepting() else {
+        return;
+    };
+    let app = spawn_app(pool, &smtp.url()).await;
+    let token = app.token("demo").await;
+
+    // The same address twice, also in other letter case, is one receiver: the first spelling.
+    let id = app
+        .sign(
+            &token,
+            "OP-1",
+            &[
+                "Ana.Silva@Example.pt",
+                "rui@example.pt",
+                "ana.silva@example.pt",
+                " ANA.SILVA@EXAMPLE.PT ",
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(
+        app.statuses(&token, id).await,
+        vec![
+            ("Ana.Silva@Example.pt".to_string(), "PENDING".to_string()),
+            ("rui@example.pt".to_string(), "PENDING".to_string()),
+        ]
+    );
+    assert_eq!(app.run_once().await, 2);
+    assert_eq!(smtp.wait_for(2).len(), 2);
+    let mut to: Vec<String> = smtp.messages().into_iter().map(|m| m.to).collect();
+    to.sort();
+    assert_eq!(to, ["Ana.Silva@Example.pt", "rui@example.pt"]);
+
+    // 51 distinct addresses: 413 `0.0.4` naming the list, and nothing is signed or queued.
+    let over = addresses(51);
+    let (status, body) = app
+        .call(
+            &token,
+            "/api/v0/document/sign/base64/",
+            Some(&sign_request("OP-2", &refs(&over), false)),
+        )
+        .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["errorCode"], "0.0.4");
+    assert_eq!(
+        body["causeMessage"],
+        "preservationInfo.deliveryInfo.personReceiver holds 51 distinct addresses, over the limit of 50"
+    );
+    let (status, _) = app
+        .call(
+            &token,
+            "/api/v0/operation/id/withDocumentExternalReference/OP-2-1",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "no operation was recorded");
+    assert_eq!(deliveries_count(&app).await, 2);
+
+    // Fifty distinct ones, repeated in upper case: sixty entries, fifty receivers.
+    let mut fifty = addresses(50);
+    fifty.extend(addresses(10).iter().map(|a| a.to_uppercase()));
+    let id = app.sign(&token, "OP-3", &refs(&fifty), false).await;
+    assert_eq!(app.statuses(&token, id).await.len(), 50);
+    assert_eq!(deliveries_count(&app).await, 52);
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn a_resend_mails_each_address_once_and_at_most_fifty(pool: PgPool) {
+    let Some(smtp) = SmtpServer::accepting() else {
+        return;
+    };
+    let app = spawn_app(pool, &smtp.url()).await;
+    let token = app.token("demo").await;
+    let id = app.sign(&token, "OP-1", &[], false).await;
+    let path = format!("/api/v0/delivery/mail/resend/{id}/false");
+
+    let (status, op) = app
+        .call(
+            &token,
+            &path,
+            Some(&json!([
+                "ana@example.pt",
+                "ANA@example.pt",
+                "ana@example.pt"
+            ])),
+        )
+        .await;
+    assert_eq!(status, 200, "{op}");
+    assert_eq!(
+        op["deliveryInfo"]["personReceiver"],
+        json!([{"email": "ana@example.pt", "deliveryStatus": "SENT"}])
+    );
+    assert_eq!(smtp.wait_for(1).len(), 1);
+
+    let (status, body) = app.call(&token, &path, Some(&json!(addresses(51)))).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["errorCode"], "0.0.4");
+    assert_eq!(
+        body["causeMessage"],
+        "the body holds 51 distinct addresses, over the limit of 50"
+    );
+    assert_eq!(deliveries_count(&app).await, 1, "nothing queued");
+    assert_eq!(smtp.delivered().len(), 1, "nothing sent");
 }

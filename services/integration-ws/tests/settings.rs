@@ -35,4 +35,29 @@ fn a_setting_that_cannot_be_read_is_refused_by_name() {
         ),
         "{stderr}"
     );
+
+    // The anonymous authority at /tsa needs the embedded one to serve.
+    let (code, stderr) = start_with(&[("SIGNSTASH_PUBLIC_TSA", "true")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "integration-ws: SIGNSTASH_PUBLIC_TSA: the embedded authority is not configured \
+         (set SIGNSTASH_TSA_CERT and SIGNSTASH_TSA_KEY)\n"
+    );
+    let (code, stderr) = start_with(&[("SIGNSTASH_PUBLIC_TSA", "yes")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "integration-ws: SIGNSTASH_PUBLIC_TSA: `yes` is not true or false\n"
+    );
+    let (code, stderr) = start_with(&[
+        ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+        ("SIGNSTASH_MASTER_KEY", "unused"),
+        ("SIGNSTASH_MAX_RECEIVERS", "many"),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.ends_with("integration-ws: SIGNSTASH_MAX_RECEIVERS: cannot parse `many`\n"),
+        "{stderr}"
+    );
 }

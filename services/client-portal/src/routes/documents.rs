@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
+use signstash_domain::file_name::{safe_file_name, UniqueNames};
 use signstash_domain::SignatureType;
 use signstash_store::documents::Document;
 
@@ -163,13 +164,9 @@ async fn zip(
         return Err(PageError::NotFound);
     }
     let mut entries = Vec::with_capacity(docs.len());
-    let mut taken = std::collections::HashSet::new();
+    let mut names = UniqueNames::new();
     for d in &docs {
-        let mut name = zip_entry_name(&download_name(d));
-        if !taken.insert(name.clone()) {
-            name = format!("{}-{name}", d.position + 1);
-            taken.insert(name.clone());
-        }
+        let name = names.add(&download_name(d));
         entries.push((name, signed_bytes(&app, d).await?));
     }
     let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
@@ -191,7 +188,7 @@ async fn zip(
     app.metrics.access("zip_downloaded");
     let name = format!(
         "{}.zip",
-        zip_entry_name(access.operation.external_reference.as_ref())
+        safe_file_name(access.operation.external_reference.as_ref())
     );
     Ok((
         [
@@ -229,27 +226,6 @@ pub fn disposition(kind: &str, name: &str) -> String {
     format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
-/// A name that unpacks inside the folder it is unzipped into: no directories, no `..`, no
-/// control characters.
-pub fn zip_entry_name(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c == ':' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let clean = clean.trim_start_matches('.').trim();
-    if clean.is_empty() {
-        "document".into()
-    } else {
-        clean.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,13 +241,5 @@ mod tests {
             "attachment; filename=\"a_b___ç.xml\"; filename*=UTF-8''a%22b%0D%0A_%C3%A7.xml"
                 .replace('ç', "_")
         );
-    }
-
-    #[test]
-    fn zip_entries_cannot_leave_their_folder() {
-        assert_eq!(zip_entry_name("../../etc/passwd"), "_.._etc_passwd");
-        assert_eq!(zip_entry_name("..."), "document");
-        assert_eq!(zip_entry_name("C:\\x.pdf"), "C__x.pdf");
-        assert_eq!(zip_entry_name("fatura 1.pdf"), "fatura 1.pdf");
     }
 }

@@ -100,10 +100,12 @@ impl World {
             tsa_url: None,
             tsa_cert: Some(pki.tsa_cert()),
             tsa_key: Some(pki.tsa_key()),
+            public_tsa: false,
             max_body_bytes: 16 * 1024 * 1024,
             body_memory_bytes: 512 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
+            max_receivers: 50,
         };
         let mut mailer = Mailer::from_config(&MailConfig {
             smtp_url: Some(secrecy::SecretString::from(smtp.url())),

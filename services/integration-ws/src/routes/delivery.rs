@@ -1,5 +1,6 @@
 //! `POST /api/v0/delivery/mail/resend/{operationId}/{attachDocuments}`: send the "documents
-//! available" e-mail again, now, to the addresses in the body (a JSON array).
+//! available" e-mail again, now, to the addresses in the body (a JSON array): each address
+//! once (compared ignoring case), at most `SIGNSTASH_MAX_RECEIVERS` of them (413 `0.0.4`).
 //!
 //! Each receiver gets a new portal link and a delivery row of its own, inserted already claimed
 //! (so the outbox worker does not send it too) and marked with the result. A failed send is
@@ -13,7 +14,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use signstash_domain::{DeliveryStatus, EmailAddress, ErrorCode};
+use signstash_domain::{DeliveryStatus, ErrorCode};
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_store::deliveries::{self, RetryPolicy};
 use signstash_store::{operations, StoreError};
@@ -50,6 +51,7 @@ fn not_found() -> ApiError {
         (status = 200, body = SignOperation),
         (status = 404, description = "No such operation for this client service", body = ErrorBody),
         (status = 409, description = "Client service suspended (`1.1.3`)", body = ErrorBody),
+        (status = 413, description = "More distinct addresses than the limit (`0.0.4`, 50 by default)", body = ErrorBody),
         (status = 502, description = "The e-mail could not be sent (`0.0.5`)", body = ErrorBody),
         (status = 400, description = "Malformed request (`0.0.2`), parameter (`0.0.6`), visible signature (`2.2.1`), signature location (`2.3.1`)", body = ErrorBody),
         (status = 401, description = "Token expired or invalid (`0.0.10`), invalid client service (`1.1.0`), client service not active (`1.1.1`)", body = ErrorBody),
@@ -81,18 +83,12 @@ async fn resend(
             "at least one e-mail address is required",
         ));
     }
-    let receivers = addresses
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            EmailAddress::try_from(a.trim()).map_err(|_| {
-                ApiError::new(
-                    ErrorCode::ParameterValidation,
-                    format!("[{i}] is not a valid e-mail address"),
-                )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let receivers = crate::dto::distinct_receivers(
+        addresses.into_iter().map(Some).collect(),
+        |i| format!("[{i}]"),
+        "the body",
+        app.limits.max_receivers,
+    )?;
     operations::find(&app.db, cs.id, id)
         .await
         .map_err(ApiError::internal)?

@@ -1,6 +1,6 @@
 //! What the on-premise proxy uses: the client service's certificate chain, hash signing (the
-//! proxy keeps the documents and sends only what must be signed), and the timestamp authority
-//! (`/api/v0/timestamp`, served in `lib.rs`).
+//! proxy keeps the documents and sends only what must be signed); the timestamp authority it
+//! also uses is in [`super::timestamp`].
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -141,13 +141,13 @@ async fn hash_sign(
 ) -> Result<Json<SignOperation>, ApiError> {
     let auth = authenticate_to_create(&app, bearer).await?;
     let signer = signer(&app, &auth).await?;
-    let Json(request) = body?;
+    let Json(request) = body.map_err(ApiError::object_body)?;
     let cs = &auth.client_service;
     let reference = ExternalReference::try_from(
         field(request.external_reference, "externalReference")?.as_str(),
     )
     .map_err(|e| ApiError::attribute(format!("externalReference: {e}")))?;
-    let description = field(request.description, "description")?;
+    let description = crate::dto::description(request.description)?;
     let hashes = field(request.hashes, "hashes")?;
     if hashes.is_empty() {
         return Err(ApiError::attribute("hashes must hold at least one hash"));
@@ -173,9 +173,7 @@ async fn hash_sign(
         let alg: DigestAlgorithm = alg_text
             .parse()
             .map_err(|e: String| ApiError::attribute(format!("{}: {e}", at("digestAlgorithm"))))?;
-        let digest = B64
-            .decode(field(h.digest, &at("digest"))?.trim())
-            .map_err(|_| ApiError::attribute(format!("{} is not valid base64", at("digest"))))?;
+        let digest = crate::dto::decode_base64(&field(h.digest, &at("digest"))?, &at("digest"))?;
         if digest.len() != alg.output_len() {
             return Err(ApiError::attribute(format!(
                 "{} is {} bytes, a {alg_text} digest is {}",

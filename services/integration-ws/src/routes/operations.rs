@@ -159,6 +159,10 @@ async fn detail(
 }
 
 /// A zip of the signed documents, each entry `<externalReference>.<name>`.
+///
+/// Each name is made a safe file name (separators, `:` and control characters become `_`,
+/// leading dots go: nothing unpacks outside the folder) and unique ignoring case (` (2)`,
+/// ` (3)`… before the extension of a later clash).
 #[utoipa::path(
     get,
     path = "/api/v0/operation/sign/detail/{operationId}/documents",
@@ -189,6 +193,7 @@ async fn zip(
         .await
         .map_err(ApiError::internal)?;
     let mut entries = Vec::new();
+    let mut names = signstash_domain::file_name::UniqueNames::new();
     for d in docs {
         if let Some(stored) = d.stored() {
             let bytes = app
@@ -196,7 +201,8 @@ async fn zip(
                 .get(&stored)
                 .await
                 .map_err(ApiError::internal)?;
-            entries.push((format!("{}.{}", d.external_reference, d.name), bytes));
+            let name = names.add(&format!("{}.{}", d.external_reference, d.name));
+            entries.push((name, bytes));
         }
     }
     let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {

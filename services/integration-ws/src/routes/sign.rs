@@ -148,7 +148,7 @@ async fn sign_base64(
 ) -> Result<Json<SignOperation>, ApiError> {
     let auth = authenticate_to_create(&app, bearer).await?;
     let signer = signer(&app, &auth).await?;
-    let Json(request) = body?;
+    let Json(request) = body.map_err(ApiError::object_body)?;
     let valid = request.validate(app.limits, None)?;
     execute(&app, &auth, signer, valid).await.map(Json)
 }
@@ -198,10 +198,7 @@ async fn sign_multipart(
         match field.name() {
             Some("signRequest") => {
                 let text = field.bytes().await.map_err(bad)?;
-                request = Some(
-                    serde_json::from_slice(&text)
-                        .map_err(|e| ApiError::attribute(format!("signRequest: {e}")))?,
-                );
+                request = Some(crate::error::from_json(&text, "the signRequest part")?);
             }
             Some("files") => files.push(field.bytes().await.map_err(bad)?),
             _ => {}

@@ -30,6 +30,10 @@ pub struct Options {
     pub body_memory_bytes: u64,
     pub max_documents: usize,
     pub max_document_bytes: usize,
+    /// Receivers per sign request and per resend (the service's default, 50, unless changed).
+    pub max_receivers: usize,
+    /// Serve the embedded authority to anyone at `/tsa` (`SIGNSTASH_PUBLIC_TSA`; off by default).
+    pub public_tsa: bool,
     /// `None`: the local folder backend in the test's folder.
     pub s3: Option<signstash_store::S3Config>,
 }
@@ -42,6 +46,8 @@ impl Default for Options {
             body_memory_bytes: 512 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
+            max_receivers: 50,
+            public_tsa: false,
             s3: None,
         }
     }
@@ -83,10 +89,12 @@ impl TestApp {
             tsa_url: None,
             tsa_cert: Some(pki.tsa_cert()),
             tsa_key: Some(pki.tsa_key()),
+            public_tsa: options.public_tsa,
             max_body_bytes: options.max_body_bytes,
             body_memory_bytes: options.body_memory_bytes,
             max_documents: options.max_documents,
             max_document_bytes: options.max_document_bytes,
+            max_receivers: options.max_receivers,
         };
         let mut mailer = Mailer::from_config(&MailConfig {
             smtp_url: options.smtp_url.map(secrecy::SecretString::from),
