@@ -128,7 +128,9 @@ struct SignArgs {
     /// PAdES: a visible signature in the existing empty signature field NAME (keeps its size).
     #[arg(long, value_name = "NAME")]
     visible_field: Option<String>,
-    /// PAdES: a visible signature where WORD first appears in the pages' text.
+    /// PAdES: a visible signature where WORD first appears in the pages' text: the area's
+    /// upper-left corner at the word's upper-left, covering the word and what lies right of and
+    /// below it (never the lines above); refused if the area would leave the page there.
     #[arg(long, value_name = "WORD")]
     visible_placeholder: Option<String>,
     /// Size of the visible signature in points.

@@ -360,8 +360,10 @@ fn placeholder_placement_in_compressed_content() {
     v.image = Some(SignatureImage::Png(png_image(40, 40)));
     let signed = sign(&e, &original, v).unwrap();
     validate(&e, &signed, "placeholder");
-    let (x, y) = corpus::PLACEHOLDER_AT;
-    let expected = [x, y, x + 155.0, y + 50.0];
+    // Hung from the word's upper-left corner.
+    let (x, _) = corpus::PLACEHOLDER_AT;
+    let top = corpus::PLACEHOLDER_TOP;
+    let expected = [x, top - 50.0, x + 155.0, top];
     if let Some(rect) = signed_rect(&e, &signed, 1) {
         assert_rect(&rect, expected);
     }

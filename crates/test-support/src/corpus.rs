@@ -234,6 +234,9 @@ pub fn pdf_with_signature_field() -> Vec<u8> {
 
 /// Where [`pdf_with_placeholder`] draws its word: the start of its baseline, in points.
 pub const PLACEHOLDER_AT: (f64, f64) = (412.52, 90.0);
+/// The top of that word: its baseline plus 10-point Helvetica's ascender (0.718 em) and the
+/// allowance for a substitute font (0.05 em).
+pub const PLACEHOLDER_TOP: f64 = 97.68;
 
 /// A one-page invoice as a generator writes one: a FlateDecode content stream (compressed by
 /// qpdf), a `cm` translation, text positioned with `Td`, `TL`/`T*` and `Tm`, and `word` in a

@@ -86,8 +86,13 @@ pub struct VisibleSignatureInfo {
     #[schema(required = true)]
     pub location_type: Option<LocationTypeDto>,
     /// `SIGN_FIELD`: the name of an existing empty signature field; `COORDINATE`:
-    /// `page=1,x=70,y=100` (points from the lower-left corner of the page); `PLACEHOLDER`: a word
-    /// of the page text, whose first occurrence gets the area's lower-left corner.
+    /// `page=1,x=70,y=100` (the area's lower-left corner, in points from the lower-left corner
+    /// of the page); `PLACEHOLDER`: a word of the page text, whose first occurrence gets the
+    /// area's upper-left corner (the word's upper-left: its start, at the top of its font's
+    /// ascent, 0.05 em higher for a standard font that is not embedded), so the area covers the
+    /// word and what lies right of and below it, never the lines above; an opaque
+    /// `areaBackgroundColor` hides the word; an area that would leave the page there is 400
+    /// `2.2.1`.
     #[schema(required = true, example = "page=1,x=70,y=100")]
     pub location_value: Option<String>,
     /// `width=155,height=50`, in points; a `SIGN_FIELD` keeps the field's own size.
