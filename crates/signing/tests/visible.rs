@@ -9,7 +9,7 @@ use std::process::Command;
 
 use bytes::Bytes;
 use serde_json::Value;
-use signstash_signing::visible::{Area, Font, Placement, Rgb, SignatureImage};
+use signstash_signing::visible::{Area, Font, Placement, Rgb, SignatureImage, Template};
 use signstash_signing::{Error, Format, KeyFileSigner, SignatureParams, VisibleSignature};
 use signstash_test_support::pki::TestPki;
 use signstash_test_support::{corpus, run, tamper, text, tool, validators};
@@ -296,7 +296,7 @@ fn coordinate_placement_on_a_cropped_second_page_and_on_object_streams() {
     // A file with a cross-reference stream and object streams, page 1 (MediaBox only).
     if let Some(original) = corpus::pdf(corpus::PdfKind::ObjectStreams, 2048) {
         let mut v = coordinate(1, 300.0, 40.0, 200.0, 60.0);
-        v.template = Some("Assinado por ${signer}\n${date}".into());
+        v.template = Some(Template::parse("Assinado por ${signer}\n${date}").unwrap());
         let signed = sign(&e, &original, v).unwrap();
         validate(&e, &signed, "coordinate-object-streams");
         let expected = [300.0, 40.0, 500.0, 100.0];
@@ -316,7 +316,7 @@ fn sign_field_placement_keeps_the_field_and_its_rectangle() {
     };
     let mut v = VisibleSignature::new(Placement::SignField(corpus::SIGNATURE_FIELD.into()), None);
     v.image = Some(SignatureImage::Jpeg(jpeg));
-    v.template = Some("${signer}\n${reason}, ${location}".into());
+    v.template = Some(Template::parse("${signer}\n${reason}, ${location}").unwrap());
     let signed = sign(&e, &original, v.clone()).unwrap();
     assert!(signed.starts_with(&original));
     validate(&e, &signed, "sign-field");
