@@ -275,6 +275,30 @@ pub fn pdf_with_placeholder(word: &str) -> Option<Vec<u8>> {
     Some(compressed)
 }
 
+/// The lines of [`invoice_with_signature_line`]: the third holds the placeholder.
+pub const INVOICE_LINES: [&str; 3] = ["Fatura FT 2026/123", "Total: 123,00 EUR", "Assinatura: "];
+/// Their font size and the distance between their baselines, in points.
+pub const INVOICE_FONT_SIZE: f64 = 10.0;
+pub const INVOICE_LEADING: f64 = 14.0;
+
+/// A one-page invoice (US Letter) in 10-point Helvetica, lines 14 points apart from baseline
+/// `first_baseline` down: "Fatura FT 2026/123", "Total: 123,00 EUR", then "Assinatura: `word`";
+/// and a footer line at y = 30.
+pub fn invoice_with_signature_line(word: &str, first_baseline: f64) -> Vec<u8> {
+    let [number, total, signature] = INVOICE_LINES;
+    let content = format!(
+        "BT /F1 {INVOICE_FONT_SIZE} Tf {INVOICE_LEADING} TL 72 {first_baseline} Td ({number}) Tj T* ({total}) Tj T* ({signature}{word}) Tj ET\n\
+         BT /F1 8 Tf 72 30 Td (Processado por programa certificado n.o 0000/AT) Tj ET"
+    );
+    assemble(vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".into(),
+        stream(&content),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+    ])
+}
+
 /// Page 2 of [`pdf_two_pages`]: its MediaBox and its smaller CropBox.
 pub const SECOND_PAGE_MEDIA_BOX: [f64; 4] = [0.0, 0.0, 595.0, 842.0];
 pub const SECOND_PAGE_CROP_BOX: [f64; 4] = [20.0, 30.0, 520.0, 730.0];
