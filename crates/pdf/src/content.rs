@@ -1,10 +1,13 @@
 //! Finding text in a page's content streams (§9.4), as far as a placeholder search needs: the
-//! strings shown with simple fonts, and where on the page each byte of them is drawn.
+//! strings shown with simple fonts, where on the page each byte of them is drawn, and how high
+//! their glyphs rise above the baseline.
 //!
 //! Tracked: `q`/`Q`, `cm`, `BT`, `Tf`, `Tc`, `Tw`, `Tz`, `TL`, `Ts`, `Td`, `TD`, `Tm`, `T*`,
 //! `Tj`, `TJ`, `'`, `"`; inline images are skipped. Not followed: Form XObjects (`Do`), text
 //! split over several show operators, composite (Type0/CID) fonts. Glyph advances come from the
-//! font's `/Widths`, else from Helvetica's or Courier's metrics for standard fonts.
+//! font's `/Widths`, else from Helvetica's or Courier's metrics for standard fonts; the ascent
+//! from the font descriptor's `/Ascent`, else from the standard font's metrics with an
+//! allowance for the substitute a viewer draws it with (see [`standard_ascent`]).
 
 use crate::document::{Document, Page};
 use crate::filter;
@@ -54,6 +57,41 @@ struct Font {
     metrics: Metrics,
     /// For codes outside `/Widths`.
     missing: f64,
+    /// Height of the glyphs above the baseline, in 1/1000 em.
+    ascent: f64,
+}
+
+/// Helvetica's ascender (1/1000 em), also taken for fonts whose ascent is unknown.
+const HELVETICA_ASCENT: f64 = 718.0;
+
+/// How far above its metrics' ascender the top of a font whose descriptor gives no ascent is
+/// taken (1/1000 em). Such a font is nearly always one of the standard 14, not embedded:
+/// viewers draw it with a substitute whose capitals and ascenders can stand taller than the
+/// original's (poppler's DejaVu Sans for Helvetica: 729 and 760 against 718), so the ascender
+/// alone would leave a hairline of the word showing above an area hung from it. With 50, the
+/// area keeps clear of the line above as long as lines are at least 0.98 em apart.
+const SUBSTITUTE_ALLOWANCE: f64 = 50.0;
+
+/// The ascent of a font whose descriptor gives none: the standard font's ascender (Adobe's
+/// AFM metrics, as poppler uses them; Helvetica's when the name is none of them) plus
+/// [`SUBSTITUTE_ALLOWANCE`]. The name is matched by its start, subset prefix aside.
+fn standard_ascent(base: &[u8]) -> f64 {
+    let name = match base.iter().position(|&b| b == b'+') {
+        Some(plus) => base.get(plus + 1..).unwrap_or_default(),
+        None => base,
+    };
+    let ascender = if name.starts_with(b"Courier") {
+        629.0
+    } else if name.starts_with(b"Times") {
+        683.0
+    } else if name.starts_with(b"Symbol") {
+        1010.0
+    } else if name.starts_with(b"ZapfDingbats") {
+        820.0
+    } else {
+        HELVETICA_ASCENT
+    };
+    ascender + SUBSTITUTE_ALLOWANCE
 }
 
 impl Font {
@@ -75,6 +113,7 @@ impl Default for Font {
             composite: false,
             metrics: Metrics::Helvetica,
             missing: 500.0,
+            ascent: HELVETICA_ASCENT + SUBSTITUTE_ALLOWANCE,
         }
     }
 }
@@ -96,12 +135,21 @@ fn font_of(doc: &Document<'_>, dict: &Dict) -> Font {
         };
     }
     let base = name(b"BaseFont").unwrap_or_default();
-    let missing = dict
+    let descriptor = dict
         .get(b"FontDescriptor")
         .and_then(|d| doc.resolve(d).ok())
-        .and_then(|d| d.as_dict().and_then(|d| d.get(b"MissingWidth").cloned()))
-        .and_then(|w| number(doc, &w))
-        .unwrap_or(500.0);
+        .and_then(|d| d.as_dict().cloned());
+    let descriptor_number = |key: &[u8]| {
+        descriptor
+            .as_ref()
+            .and_then(|d| d.get(key).cloned())
+            .and_then(|v| number(doc, &v))
+    };
+    let missing = descriptor_number(b"MissingWidth").unwrap_or(500.0);
+    // Some fonts give no ascent, zero, or nonsense: then the standard metrics.
+    let ascent = descriptor_number(b"Ascent")
+        .filter(|a| *a > 0.0 && *a <= 2000.0)
+        .unwrap_or_else(|| standard_ascent(&base));
     let widths = dict
         .get(b"Widths")
         .and_then(|w| doc.resolve(w).ok())
@@ -125,6 +173,7 @@ fn font_of(doc: &Document<'_>, dict: &Dict) -> Font {
         composite: false,
         metrics,
         missing,
+        ascent,
     }
 }
 
@@ -158,7 +207,7 @@ impl State<'_, '_> {
 
     /// Shows `parts` (strings and `TJ` adjustments); returns where `needle` starts, in user
     /// space, when it occurs in the shown bytes.
-    fn show(&mut self, parts: &[Object], needle: &[u8]) -> Option<(f64, f64)> {
+    fn show(&mut self, parts: &[Object], needle: &[u8]) -> Option<TextPosition> {
         let composite = self.params.font.composite;
         let mut bytes = Vec::new();
         let mut positions = Vec::new();
@@ -167,7 +216,10 @@ impl State<'_, '_> {
                 Object::String(s) => {
                     for &b in s {
                         let rm = concat(&self.tm, &self.ctm);
-                        positions.push(apply(&rm, 0.0, self.params.rise));
+                        let p = &self.params;
+                        let (x, _) = apply(&rm, 0.0, p.rise);
+                        let (_, top) = apply(&rm, 0.0, p.rise + p.font.ascent / 1000.0 * p.size);
+                        positions.push(TextPosition { x, top });
                         bytes.push(b);
                         let p = &self.params;
                         let w = if composite { 0.0 } else { p.font.width(b) };
@@ -269,14 +321,25 @@ fn skip_inline_image(data: &[u8], mut pos: usize) -> usize {
     data.len()
 }
 
-/// Where on `page` (user space) the first occurrence of `needle` is drawn: the origin of its
-/// first glyph, on the baseline. Decoding the page's content spends `budget`.
+/// Where a glyph is drawn, in user space.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct TextPosition {
+    /// Its origin's x (on the baseline).
+    pub x: f64,
+    /// The y of the top of its line's glyphs: the baseline plus the font's ascent (for upright
+    /// text; where text is rotated, the y of that point; see [`standard_ascent`] for fonts
+    /// without a descriptor).
+    pub top: f64,
+}
+
+/// Where on `page` the first occurrence of `needle` is drawn: its first glyph. Decoding the
+/// page's content spends `budget`.
 pub(crate) fn find_text(
     doc: &Document<'_>,
     page: &Page,
     needle: &[u8],
     budget: &mut usize,
-) -> Option<(f64, f64)> {
+) -> Option<TextPosition> {
     let data = page_content(doc, page, budget)?;
     let fonts = page
         .resources
@@ -460,6 +523,14 @@ mod tests {
         // Scale by 2, then move by (10, 20): (1, 1) lands on (12, 22).
         let m = concat(&[2.0, 0.0, 0.0, 2.0, 0.0, 0.0], &translate(10.0, 20.0));
         assert_eq!(apply(&m, 1.0, 1.0), (12.0, 22.0));
+    }
+
+    #[test]
+    fn standard_fonts_ascent_by_name_with_the_allowance() {
+        assert_eq!(standard_ascent(b"Helvetica-Bold"), 768.0);
+        assert_eq!(standard_ascent(b"ABCDEF+Times-Roman"), 733.0);
+        assert_eq!(standard_ascent(b"Courier"), 679.0);
+        assert_eq!(standard_ascent(b"Arial"), 768.0);
     }
 
     #[test]

@@ -552,15 +552,19 @@ fn fmt_pt(v: f64) -> String {
     format!("{}", if r == 0.0 { 0.0 } else { r })
 }
 
-/// The area `[x, y, x + w, y + h]` (absolute user space), refused unless inside `region`.
-fn fit(region: [f64; 4], x: f64, y: f64, v: &VisibleSignature, page: usize) -> Result<[f64; 4]> {
+/// Whether `rect` lies inside `region` (both `[x0, y0, x1, y1]`).
+fn inside(region: [f64; 4], rect: [f64; 4]) -> bool {
     const SLACK: f64 = 1e-6;
-    let rect = [x, y, x + v.width, y + v.height];
-    let inside = rect[0] >= region[0] - SLACK
+    rect[0] >= region[0] - SLACK
         && rect[1] >= region[1] - SLACK
         && rect[2] <= region[2] + SLACK
-        && rect[3] <= region[3] + SLACK;
-    if inside {
+        && rect[3] <= region[3] + SLACK
+}
+
+/// The area `[x, y, x + w, y + h]` (absolute user space), refused unless inside `region`.
+fn fit(region: [f64; 4], x: f64, y: f64, v: &VisibleSignature, page: usize) -> Result<[f64; 4]> {
+    let rect = [x, y, x + v.width, y + v.height];
+    if inside(region, rect) {
         return Ok(rect);
     }
     Err(visible(format!(
@@ -619,8 +623,23 @@ fn locate(
                 }
                 Ok(found.is_some())
             })?;
-            let (p, (x, y)) = found.ok_or_else(not_found)?;
-            let rect = fit(visible_region(doc, &p), x, y, v, p.number)?;
+            let (p, at) = found.ok_or_else(not_found)?;
+            // The area hangs from the word's upper-left corner: it covers the word and what
+            // follows it and lies below, never the lines above.
+            let rect = [at.x, at.top - v.height, at.x + v.width, at.top];
+            let region = visible_region(doc, &p);
+            if !inside(region, rect) {
+                return Err(visible(format!(
+                    "the signature area of {} × {} points, its upper-left corner at the placeholder `{word}` (x={}, y={}), would leave page {}, which is {} × {} points",
+                    fmt_pt(v.width),
+                    fmt_pt(v.height),
+                    fmt_pt(at.x - region[0]),
+                    fmt_pt(at.top - region[1]),
+                    p.number,
+                    fmt_pt(region[2] - region[0]),
+                    fmt_pt(region[3] - region[1]),
+                )));
+            }
             Ok(Target::New {
                 page: p.reference,
                 rect,

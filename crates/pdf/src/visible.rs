@@ -29,8 +29,12 @@ pub enum Placement {
     /// size is the rectangle's.
     SignField(String),
     /// At the first occurrence of this text in a string shown by `Tj`, `TJ`, `'` or `"` with a
-    /// simple font, searching the pages in order: the area's lower-left corner goes where the
-    /// text starts, on its baseline (so an opaque background hides the word).
+    /// simple font, searching the pages in order: the area's upper-left corner goes at the
+    /// word's upper-left, the origin of its first glyph raised by the font's ascent (the font
+    /// descriptor's `/Ascent`; for a standard font without one, its ascender plus 0.05 em for
+    /// the taller substitute a viewer may draw it with: 0.768 em for Helvetica), so the area
+    /// covers the word and what lies right of and below it, never the lines above (and an
+    /// opaque background hides the word). An area that would leave the page there is refused.
     Placeholder(String),
 }
 

@@ -318,8 +318,14 @@ fn real_cms_validates_in_pdfsig_and_pyhanko() {
 
 /// pyHanko from PATH or from the workspace's `.data/venv` (see design/oracles.md).
 fn pyhanko() -> Option<std::path::PathBuf> {
-    let venv =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.data/venv/bin/pyhanko");
+    // The Python environment `SIGNSTASH_VENV` names (as the test-support crate reads it), else
+    // the workspace's.
+    let venv = std::env::var_os("SIGNSTASH_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.data/venv")
+        })
+        .join("bin/pyhanko");
     let candidates = [std::path::PathBuf::from("pyhanko"), venv];
     candidates.into_iter().find(|c| {
         std::process::Command::new(c)

@@ -193,10 +193,16 @@ fn placeholder_rect(name: &str, content: &[u8], font_extra: &str) -> [f64; 4] {
     [r[0], r[1], r[2], r[3]]
 }
 
-fn close(a: [f64; 4], x: f64, y: f64) {
+/// The top of a 10-point word in a font without a descriptor, above its baseline: Helvetica's
+/// ascender (0.718 em) and the allowance for a substitute font (0.05 em).
+const ASCENT_10: f64 = 7.68;
+
+/// The 100 × 40 area hangs from (`x`, `top`): its upper-left corner is there.
+fn close(a: [f64; 4], x: f64, top: f64) {
+    let expected = [x, top - 40.0, x + 100.0, top];
     assert!(
-        (a[0] - x).abs() < 0.01 && (a[1] - y).abs() < 0.01,
-        "{a:?}, expected ({x}, {y})"
+        a.iter().zip(expected).all(|(a, b)| (a - b).abs() < 0.01),
+        "{a:?}, expected {expected:?}"
     );
 }
 
@@ -211,9 +217,10 @@ fn placeholder_text_position_through_the_text_operators() {
             "",
         ),
         10.0 + 105.0 + 13.9,
-        20.0 + 205.0,
+        20.0 + 205.0 + ASCENT_10,
     );
-    // TL and T*, then ' (next line) — with a 2× scaling cm inside q/Q.
+    // TL and T*, then ' (next line) — with a 2× scaling cm inside q/Q, which scales the
+    // ascent too.
     close(
         placeholder_rect(
             "quote",
@@ -221,9 +228,10 @@ fn placeholder_text_position_through_the_text_operators() {
             "",
         ),
         10.0 + 100.0,
-        20.0 + 2.0 * (300.0 - 24.0),
+        20.0 + 2.0 * (300.0 - 24.0 + ASCENT_10),
     );
-    // TD sets the leading; " sets word and character spacing; the font has /Widths.
+    // TD sets the leading; " sets word and character spacing; the font has /Widths (and no
+    // descriptor: Helvetica's ascent).
     close(
         placeholder_rect(
             "doublequote",
@@ -232,7 +240,7 @@ fn placeholder_text_position_through_the_text_operators() {
         ),
         // A: 7 + 1 (Tc); space: 2.5 + 1 (Tc) + 2 (Tw).
         10.0 + 100.0 + 8.0 + 5.5,
-        20.0 + 100.0 - 10.0 - 10.0,
+        20.0 + 100.0 - 10.0 - 10.0 + ASCENT_10,
     );
     // A TJ array with kerning, a hex string, and the word split over two elements.
     close(
@@ -242,7 +250,7 @@ fn placeholder_text_position_through_the_text_operators() {
             "",
         ),
         10.0 + 72.0 + 50.02 + 2.5,
-        20.0 + 72.0,
+        20.0 + 72.0 + ASCENT_10,
     );
     // An inline image before the text does not derail the parser.
     close(
@@ -252,8 +260,54 @@ fn placeholder_text_position_through_the_text_operators() {
             "",
         ),
         10.0 + 30.0,
-        20.0 + 40.0,
+        20.0 + 40.0 + ASCENT_10,
     );
+}
+
+#[test]
+fn placeholder_top_is_the_fonts_ascent_above_the_baseline() {
+    // The font descriptor's /Ascent (900/1000 em at 20 points, raised 3 points by Ts).
+    close(
+        placeholder_rect(
+            "descriptor-ascent",
+            b"BT /F2 20 Tf 3 Ts 50 100 Td (SIGN_HERE) Tj ET Q",
+            "/FontDescriptor << /Type /FontDescriptor /Ascent 900 /Descent -200 >>",
+        ),
+        10.0 + 50.0,
+        20.0 + 100.0 + 3.0 + 18.0,
+    );
+    // An ascent of 0 is no ascent: the standard metrics (a font named Custom: Helvetica's, with
+    // the allowance).
+    close(
+        placeholder_rect(
+            "zero-ascent",
+            b"BT /F2 10 Tf 50 100 Td (SIGN_HERE) Tj ET Q",
+            "/FontDescriptor << /Type /FontDescriptor /Ascent 0 >>",
+        ),
+        10.0 + 50.0,
+        20.0 + 100.0 + ASCENT_10,
+    );
+}
+
+#[test]
+fn placeholder_too_near_the_edge_signs_nothing() {
+    // Baseline at 20 + 30 = 50, top at 57.68: a 40-point area reaches 17.68, inside; 60 points
+    // would reach below the page. The same near the right edge (612 points wide).
+    let original = placeholder_pdf(b"BT /F1 10 Tf 30 30 Td (SIGN_HERE) Tj ET Q", "");
+    let fits = VisibleSignature::new(Placement::Placeholder("SIGN_HERE".into()), 100.0, 40.0);
+    assert!(prepare_signature(&original, &visible_options(fits)).is_ok());
+    for (width, height) in [(100.0, 60.0), (600.0, 40.0)] {
+        let v = VisibleSignature::new(Placement::Placeholder("SIGN_HERE".into()), width, height);
+        match prepare_signature(&original, &visible_options(v)) {
+            Err(Error::VisibleSignature(m)) => assert!(
+                m.contains(&format!(
+                    "the signature area of {width} × {height} points, its upper-left corner at the placeholder `SIGN_HERE` (x=40, y=57.68), would leave page 1, which is 612 × 792 points"
+                )),
+                "{m}"
+            ),
+            other => panic!("{width} × {height}: {:?}", other.map(|_| ())),
+        }
+    }
 }
 
 #[test]

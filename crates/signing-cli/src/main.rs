@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use signstash_signing::visible::{self, Area, Placement, SignatureImage};
+use signstash_signing::visible::{self, Area, Placement, SignatureImage, Template};
 use signstash_signing::{
     devpki, CanonicalTransform, Certificate, DigestAlgorithm, Format, HttpTimeStamper,
     KeyFileSigner, Level, Pkcs11Config, Pkcs11Signer, SignatureParams, SignatureTransform, Signer,
@@ -128,7 +128,9 @@ struct SignArgs {
     /// PAdES: a visible signature in the existing empty signature field NAME (keeps its size).
     #[arg(long, value_name = "NAME")]
     visible_field: Option<String>,
-    /// PAdES: a visible signature where WORD first appears in the pages' text.
+    /// PAdES: a visible signature where WORD first appears in the pages' text: the area's
+    /// upper-left corner at the word's upper-left, covering the word and what lies right of and
+    /// below it (never the lines above); refused if the area would leave the page there.
     #[arg(long, value_name = "WORD")]
     visible_placeholder: Option<String>,
     /// Size of the visible signature in points.
@@ -139,8 +141,12 @@ struct SignArgs {
         default_value = "width=155,height=50"
     )]
     area: String,
-    /// Text of the visible signature; \n breaks lines; ${signer}, ${date}, ${reason} and
-    /// ${location} are filled in [default: signer, date, reason, location].
+    /// Text of the visible signature; \n breaks lines; these references are filled in:
+    /// ${signer} or $certificate.getCommonName() or ${certificate.commonName} (the signer's
+    /// common name), $certificate.getOrganization(), $certificate.getSerialNumber() (hex),
+    /// $certificate.getIssuerCommonName(), ${date} or $date (UTC), ${reason} or $reason,
+    /// ${location} or $location; a line whose value is absent is left out; any other reference
+    /// is an error; \$ writes a $ [default: signer, date, reason, location].
     #[arg(long, value_name = "TEXT", requires = "placement")]
     visible_text: Option<String>,
     /// Text colour and size of the visible signature [default: color=#000000,size=9].
@@ -221,7 +227,12 @@ fn visible_signature(args: &SignArgs) -> anyhow::Result<Option<VisibleSignature>
     };
     let area: Area = visible::parse_area(&args.area).context("--area")?;
     let mut v = VisibleSignature::new(placement, Some(area));
-    v.template = args.visible_text.as_ref().map(|t| t.replace("\\n", "\n"));
+    v.template = args
+        .visible_text
+        .as_ref()
+        .map(|t| Template::parse(&t.replace("\\n", "\n")))
+        .transpose()
+        .context("--visible-text")?;
     if let Some(font) = &args.font {
         v.font = visible::parse_font(font).context("--font")?;
     }

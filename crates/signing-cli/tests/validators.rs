@@ -703,7 +703,8 @@ fn pades_visible_signature_from_the_flags() {
             "--area",
             "width=200,height=60",
             "--visible-text",
-            "Assinado por ${signer}\\n${date}\\n${reason}",
+            // The historic service's Velocity references, as integrators write them.
+            "Assinado por $certificate.getCommonName()\\n$date\\n${reason}",
             "--font",
             "color=#000080,size=10",
             "--background",
@@ -754,6 +755,23 @@ fn pades_visible_signature_from_the_flags() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("placeholder `NOWHERE` was not found"),
+        "{stderr}"
+    );
+    assert!(!missing.exists());
+
+    // A reference the template language does not know: named, exit code 1, nothing written.
+    let out = run(cli()
+        .arg("sign")
+        .args(pades_args(&key, &[]))
+        .args(["--visible", "page=1,x=300,y=40"])
+        .args(["--visible-text", "Signed by $certificate.getName()"])
+        .arg(&input)
+        .arg(&missing));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--visible-text: the template refers to `$certificate.getName()`"),
         "{stderr}"
     );
     assert!(!missing.exists());

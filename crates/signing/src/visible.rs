@@ -1,17 +1,33 @@
 //! Visible PAdES signatures as the integration API describes them: its mini-formats
 //! (`width=155,height=50`, `page=1,x=70,y=100`, `color=#000000,size=11`, `#RRGGBB` or
-//! `transparent`) and the signature text template, filled in once the signer and the signing
-//! time are known.
+//! `transparent`) and the signature text [`Template`], filled in once the signer and the
+//! signing time are known.
+
+mod template;
 
 use openssl::nid::Nid;
+use openssl::x509::X509NameRef;
 
 pub use signstash_pdf::{Placement, Rgb, SignatureImage};
+pub use template::{Piece, Reference, Template, TemplateError, TemplateValues, REFERENCES};
 
 use crate::{Certificate, Error, Result};
 
 /// The system's signature text, used when the caller gives none.
 pub const DEFAULT_TEMPLATE: &str =
     "Digitally signed by ${signer}\nDate: ${date}\nReason: ${reason}\nLocation: ${location}";
+
+/// [`DEFAULT_TEMPLATE`], parsed.
+pub fn default_template() -> Template {
+    use Piece::{Reference as R, Text as T};
+    let text = |s: &str| T(s.to_string());
+    Template::from_lines(vec![
+        vec![text("Digitally signed by "), R(Reference::CommonName)],
+        vec![text("Date: "), R(Reference::Date)],
+        vec![text("Reason: "), R(Reference::Reason)],
+        vec![text("Location: "), R(Reference::Location)],
+    ])
+}
 
 /// Font size when the caller gives none.
 pub const DEFAULT_FONT_SIZE: f64 = 9.0;
@@ -48,10 +64,9 @@ pub struct VisibleSignature {
     /// `None`: transparent.
     pub background: Option<Rgb>,
     pub font: Font,
-    /// Text with `${signer}` (the signing certificate's subject common name), `${date}` (the
-    /// signing time, `YYYY-MM-DD HH:MM:SS UTC`), `${reason}` and `${location}`. A line holding a
-    /// `${reason}` or `${location}` that has no value is left out. `None`: [`DEFAULT_TEMPLATE`].
-    pub template: Option<String>,
+    /// The text, with references to the signer's certificate and the signature (see
+    /// [`Template`]). `None`: [`DEFAULT_TEMPLATE`].
+    pub template: Option<Template>,
     pub image: Option<SignatureImage>,
 }
 
@@ -87,17 +102,33 @@ impl VisibleSignature {
                 ))
             }
         };
+        let x509 = openssl::x509::X509::from_der(signer.der())?;
+        let subject = x509.subject_name();
+        let organization = entry(subject, Nid::ORGANIZATIONNAME);
+        let serial_number = x509
+            .serial_number()
+            .to_bn()
+            .and_then(|n| n.to_hex_str().map(|h| h.to_string()))
+            .map_err(|e| Error::Certificate(format!("its serial number: {e}")))?;
         let values = TemplateValues {
-            signer: &common_name(signer),
+            common_name: &entry(subject, Nid::COMMONNAME)
+                .unwrap_or_else(|| signer.subject_string()),
+            organization: organization.as_deref(),
+            serial_number: &serial_number,
+            issuer_common_name: &entry(x509.issuer_name(), Nid::COMMONNAME)
+                .unwrap_or_else(|| signer.issuer_string()),
             date: &format_date(signing_time),
             reason,
             location,
         };
-        let template = self.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
+        let text = match &self.template {
+            Some(t) => t.render(&values),
+            None => default_template().render(&values),
+        };
         let mut pdf =
             signstash_pdf::VisibleSignature::new(self.placement.clone(), area.width, area.height);
         pdf.background = self.background;
-        pdf.text = render_template(template, &values);
+        pdf.text = text;
         pdf.font_size = self.font.size;
         pdf.font_color = self.font.color;
         pdf.image = self.image.clone();
@@ -105,17 +136,11 @@ impl VisibleSignature {
     }
 }
 
-/// The subject's common name, else the whole subject.
-fn common_name(cert: &Certificate) -> String {
-    openssl::x509::X509::from_der(cert.der())
-        .ok()
-        .and_then(|x| {
-            x.subject_name()
-                .entries_by_nid(Nid::COMMONNAME)
-                .next()
-                .and_then(|e| e.data().to_string().ok())
-        })
-        .unwrap_or_else(|| cert.subject_string())
+/// The first `nid` entry of a name, as text.
+fn entry(name: &X509NameRef, nid: Nid) -> Option<String> {
+    name.entries_by_nid(nid)
+        .next()
+        .and_then(|e| e.data().to_string().ok())
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC`.
@@ -130,37 +155,6 @@ pub fn format_date(t: time::OffsetDateTime) -> String {
         t.minute(),
         t.second()
     )
-}
-
-/// The values a template refers to.
-#[derive(Clone, Copy, Debug)]
-pub struct TemplateValues<'a> {
-    pub signer: &'a str,
-    pub date: &'a str,
-    pub reason: Option<&'a str>,
-    pub location: Option<&'a str>,
-}
-
-/// Fills `${signer}`, `${date}`, `${reason}` and `${location}` in; other `${…}` stay as they
-/// are. A line that refers to a reason or location the signature does not have is dropped,
-/// so the default text has no dangling "Reason:".
-pub fn render_template(template: &str, v: &TemplateValues<'_>) -> String {
-    let reason = v.reason.filter(|s| !s.trim().is_empty());
-    let location = v.location.filter(|s| !s.trim().is_empty());
-    template
-        .lines()
-        .filter(|line| {
-            !(line.contains("${reason}") && reason.is_none()
-                || line.contains("${location}") && location.is_none())
-        })
-        .map(|line| {
-            line.replace("${signer}", v.signer)
-                .replace("${date}", v.date)
-                .replace("${reason}", reason.unwrap_or_default())
-                .replace("${location}", location.unwrap_or_default())
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A visible-signature attribute that does not parse: the request is malformed.
@@ -341,24 +335,20 @@ mod tests {
     }
 
     #[test]
-    fn template_substitution() {
+    fn the_default_template_is_its_text_parsed() {
+        assert_eq!(Template::parse(DEFAULT_TEMPLATE), Ok(default_template()));
         let v = TemplateValues {
-            signer: "Maria Silva",
+            common_name: "Maria Silva",
+            organization: None,
+            serial_number: "01",
+            issuer_common_name: "CA",
             date: "2026-11-24 10:15:30 UTC",
             reason: Some("Invoice"),
             location: None,
         };
         assert_eq!(
-            render_template(DEFAULT_TEMPLATE, &v),
+            default_template().render(&v),
             "Digitally signed by Maria Silva\nDate: 2026-11-24 10:15:30 UTC\nReason: Invoice"
-        );
-        assert_eq!(
-            render_template("${signer} em ${location}, ${unknown}", &v),
-            ""
-        );
-        assert_eq!(
-            render_template("Assinado por ${signer}\n${date}\n${unknown}", &v),
-            "Assinado por Maria Silva\n2026-11-24 10:15:30 UTC\n${unknown}"
         );
     }
 

@@ -5,14 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 
 use bytes::Bytes;
-use serde_json::Value;
-use signstash_signing::visible::{Area, Font, Placement, Rgb, SignatureImage};
+use signstash_signing::visible::{Area, Font, Placement, Rgb, SignatureImage, Template};
 use signstash_signing::{Error, Format, KeyFileSigner, SignatureParams, VisibleSignature};
 use signstash_test_support::pki::TestPki;
-use signstash_test_support::{corpus, run, tamper, text, tool, validators};
+use signstash_test_support::{corpus, pdf_inspect, tamper, validators};
 
 struct Env {
     pki: TestPki,
@@ -91,49 +89,11 @@ fn validate(e: &Env, signed: &[u8], what: &str) {
     );
 }
 
-/// A signature field as qpdf reads it.
-#[derive(Debug)]
-struct SigField {
-    name: String,
-    /// From 1.
-    page: u64,
-    rect: Vec<f64>,
-    signed: bool,
-}
-
 /// What qpdf says about the signature fields.
-fn signature_fields(e: &Env, pdf: &[u8]) -> Option<Vec<SigField>> {
-    let qpdf = tool("qpdf")?;
+fn signature_fields(e: &Env, pdf: &[u8]) -> Option<Vec<pdf_inspect::SigField>> {
     let path = e.dir.path().join("fields.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let out = run(Command::new(qpdf)
-        .args(["--json", "--json-key=acroform", "--json-key=qpdf"])
-        .arg(&path));
-    assert!(out.status.success(), "qpdf --json: {}", text(&out));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let objects = &json["qpdf"][1];
-    let mut fields = Vec::new();
-    for f in json["acroform"]["fields"].as_array().unwrap() {
-        if f["fieldtype"] != "/Sig" {
-            continue;
-        }
-        let annotation = f["annotation"]["object"].as_str().unwrap();
-        let widget = &objects[format!("obj:{annotation}")]["value"];
-        let rect = widget["/Rect"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let field = &objects[format!("obj:{}", f["object"].as_str().unwrap())]["value"];
-        fields.push(SigField {
-            name: f["fullname"].as_str().unwrap().to_string(),
-            page: f["pageposfrom1"].as_u64().unwrap(),
-            rect,
-            signed: field.get("/V").is_some(),
-        });
-    }
-    Some(fields)
+    pdf_inspect::signature_fields(&path)
 }
 
 /// The rectangle of the one signed signature field, checked to be on `page`.
@@ -155,37 +115,11 @@ fn assert_rect(actual: &[f64], expected: [f64; 4]) {
     }
 }
 
-/// Page `page` rendered by poppler at 72 dpi (one pixel per point, the CropBox's top-left
-/// corner at pixel 0,0): width, height, RGB bytes.
-fn render(e: &Env, pdf: &[u8], page: u32) -> Option<(usize, usize, Vec<u8>)> {
-    let pdftoppm = tool("pdftoppm")?;
+/// Page `page` rendered by poppler at 72 dpi (one pixel per point).
+fn render(e: &Env, pdf: &[u8], page: u32) -> Option<pdf_inspect::Rendering> {
     let path = e.dir.path().join("render.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let prefix = e.dir.path().join("render");
-    let p = page.to_string();
-    let out = run(Command::new(pdftoppm)
-        .args(["-r", "72", "-f", &p, "-l", &p, "-singlefile"])
-        .arg(&path)
-        .arg(&prefix));
-    assert!(out.status.success(), "pdftoppm: {}", text(&out));
-    let ppm = std::fs::read(prefix.with_extension("ppm")).unwrap();
-    // P6, width, height, maxval 255, one whitespace byte, then RGB.
-    let mut fields = Vec::new();
-    let mut pos = 0;
-    while fields.len() < 4 {
-        while ppm[pos].is_ascii_whitespace() {
-            pos += 1;
-        }
-        let start = pos;
-        while !ppm[pos].is_ascii_whitespace() {
-            pos += 1;
-        }
-        fields.push(String::from_utf8_lossy(&ppm[start..pos]).into_owned());
-    }
-    assert_eq!(fields[0], "P6");
-    assert_eq!(fields[3], "255");
-    let (w, h) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
-    Some((w, h, ppm[pos + 1..].to_vec()))
+    pdf_inspect::render(&path, page, 72)
 }
 
 /// Pixels of `rect` (user space, on a page whose visible region starts at `origin` and is
@@ -199,24 +133,19 @@ fn drawn_pixels(
     rect: &[f64],
     origin: (f64, f64),
 ) -> Option<(usize, usize, usize)> {
-    let (w, h, after) = render(e, signed, page)?;
-    let (w0, h0, before) = render(e, original, page)?;
-    assert_eq!((w, h), (w0, h0));
-    let px = |x: f64| (x - origin.0).round() as usize;
-    let py = |y: f64| h - (y - origin.1).round() as usize;
-    let (x0, x1) = (px(rect[0]) + 1, px(rect[2]) - 1);
-    let (y0, y1) = (py(rect[3]) + 1, py(rect[1]) - 1);
+    let after = render(e, signed, page)?;
+    let before = render(e, original, page)?;
+    assert_eq!((after.width, after.height), (before.width, before.height));
+    // One pixel is kept clear of each edge (anti-aliasing).
+    let inner = [rect[0] + 1.0, rect[1] + 1.0, rect[2] - 1.0, rect[3] - 1.0];
     let (mut not_white, mut changed, mut total) = (0, 0, 0);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let i = (y * w + x) * 3;
-            total += 1;
-            if after[i..i + 3].iter().any(|&c| c < 240) {
-                not_white += 1;
-            }
-            if after[i..i + 3] != before[i..i + 3] {
-                changed += 1;
-            }
+    for (x, y) in after.pixels_in(&inner, origin) {
+        total += 1;
+        if after.pixel(x, y).iter().any(|&c| c < 240) {
+            not_white += 1;
+        }
+        if after.pixel(x, y) != before.pixel(x, y) {
+            changed += 1;
         }
     }
     Some((not_white, changed, total))
@@ -296,7 +225,7 @@ fn coordinate_placement_on_a_cropped_second_page_and_on_object_streams() {
     // A file with a cross-reference stream and object streams, page 1 (MediaBox only).
     if let Some(original) = corpus::pdf(corpus::PdfKind::ObjectStreams, 2048) {
         let mut v = coordinate(1, 300.0, 40.0, 200.0, 60.0);
-        v.template = Some("Assinado por ${signer}\n${date}".into());
+        v.template = Some(Template::parse("Assinado por ${signer}\n${date}").unwrap());
         let signed = sign(&e, &original, v).unwrap();
         validate(&e, &signed, "coordinate-object-streams");
         let expected = [300.0, 40.0, 500.0, 100.0];
@@ -316,7 +245,7 @@ fn sign_field_placement_keeps_the_field_and_its_rectangle() {
     };
     let mut v = VisibleSignature::new(Placement::SignField(corpus::SIGNATURE_FIELD.into()), None);
     v.image = Some(SignatureImage::Jpeg(jpeg));
-    v.template = Some("${signer}\n${reason}, ${location}".into());
+    v.template = Some(Template::parse("${signer}\n${reason}, ${location}").unwrap());
     let signed = sign(&e, &original, v.clone()).unwrap();
     assert!(signed.starts_with(&original));
     validate(&e, &signed, "sign-field");
@@ -360,8 +289,10 @@ fn placeholder_placement_in_compressed_content() {
     v.image = Some(SignatureImage::Png(png_image(40, 40)));
     let signed = sign(&e, &original, v).unwrap();
     validate(&e, &signed, "placeholder");
-    let (x, y) = corpus::PLACEHOLDER_AT;
-    let expected = [x, y, x + 155.0, y + 50.0];
+    // Hung from the word's upper-left corner.
+    let (x, _) = corpus::PLACEHOLDER_AT;
+    let top = corpus::PLACEHOLDER_TOP;
+    let expected = [x, top - 50.0, x + 155.0, top];
     if let Some(rect) = signed_rect(&e, &signed, 1) {
         assert_rect(&rect, expected);
     }

@@ -234,6 +234,9 @@ pub fn pdf_with_signature_field() -> Vec<u8> {
 
 /// Where [`pdf_with_placeholder`] draws its word: the start of its baseline, in points.
 pub const PLACEHOLDER_AT: (f64, f64) = (412.52, 90.0);
+/// The top of that word: its baseline plus 10-point Helvetica's ascender (0.718 em) and the
+/// allowance for a substitute font (0.05 em).
+pub const PLACEHOLDER_TOP: f64 = 97.68;
 
 /// A one-page invoice as a generator writes one: a FlateDecode content stream (compressed by
 /// qpdf), a `cm` translation, text positioned with `Td`, `TL`/`T*` and `Tm`, and `word` in a
@@ -270,6 +273,30 @@ pub fn pdf_with_placeholder(word: &str) -> Option<Vec<u8>> {
         "qpdf did not compress the content"
     );
     Some(compressed)
+}
+
+/// The lines of [`invoice_with_signature_line`]: the third holds the placeholder.
+pub const INVOICE_LINES: [&str; 3] = ["Fatura FT 2026/123", "Total: 123,00 EUR", "Assinatura: "];
+/// Their font size and the distance between their baselines, in points.
+pub const INVOICE_FONT_SIZE: f64 = 10.0;
+pub const INVOICE_LEADING: f64 = 14.0;
+
+/// A one-page invoice (US Letter) in 10-point Helvetica, lines 14 points apart from baseline
+/// `first_baseline` down: "Fatura FT 2026/123", "Total: 123,00 EUR", then "Assinatura: `word`";
+/// and a footer line at y = 30.
+pub fn invoice_with_signature_line(word: &str, first_baseline: f64) -> Vec<u8> {
+    let [number, total, signature] = INVOICE_LINES;
+    let content = format!(
+        "BT /F1 {INVOICE_FONT_SIZE} Tf {INVOICE_LEADING} TL 72 {first_baseline} Td ({number}) Tj T* ({total}) Tj T* ({signature}{word}) Tj ET\n\
+         BT /F1 8 Tf 72 30 Td (Processado por programa certificado n.o 0000/AT) Tj ET"
+    );
+    assemble(vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".into(),
+        stream(&content),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+    ])
 }
 
 /// Page 2 of [`pdf_two_pages`]: its MediaBox and its smaller CropBox.

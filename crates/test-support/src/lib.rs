@@ -1,6 +1,7 @@
 //! Test support for Sign'Stash: the independent validators our signatures are judged by, a test
 //! PKI for every key type, SoftHSM2 tokens, an openssl-based reference timestamp authority, and
-//! the generated document corpus. None of the judging is done by our own code.
+//! the generated document corpus, and what qpdf and poppler see in a PDF (fields, words and
+//! their boxes, renderings). None of the judging is done by our own code.
 //!
 //! Tools come from the system (`openssl`, `xmlsec1`, `pdfsig`, `certutil`, `softhsm2-util`,
 //! `pkcs11-tool`, `qpdf`) and from the Python environment `cargo xtask test` makes under
@@ -9,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod corpus;
+pub mod pdf_inspect;
 pub mod pki;
 pub mod s3;
 pub mod smtp;

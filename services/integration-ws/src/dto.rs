@@ -6,7 +6,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde::Deserialize;
 use signstash_domain::{ErrorCode, SignatureType};
-use signstash_signing::visible::{self, FormatError, Placement, SignatureImage};
+use signstash_signing::visible::{self, FormatError, Placement, SignatureImage, Template};
 use signstash_signing::{
     CanonicalTransform, Format, Level, SignatureParams, SignatureTransform, VisibleSignature,
 };
@@ -70,24 +70,48 @@ pub struct SignatureInfo {
 /// A visible PAdES signature. Malformed values (an `area` or `font` that does not parse, an
 /// unknown enum value, bad base64) are 400 `0.0.2`; elements that are missing (`locationType`,
 /// `locationValue`, `area` unless `SIGN_FIELD`, `oneOffTemplate` for `ONE_OFF`, `imageType` and
-/// `imageValue` without the other) or that do not fit the document (page out of range, area off
-/// the page, field missing or signed, placeholder not found, image larger than the area or
-/// unreadable) are 400 `2.2.1`. Either way nothing is signed or stored.
+/// `imageValue` without the other), a template reference the template language does not know,
+/// or elements that do not fit the document (page out of range, area off the page, field
+/// missing or signed, placeholder not found or too near the page's edge for the area, image
+/// larger than the area or unreadable) are 400 `2.2.1`. Either way nothing is signed or stored.
+///
+/// Templates (`oneOffTemplate`, and the client service's signature text for
+/// `SERVICE_CUSTOMIZATION`) break lines at `\n` and fill in these references, in today's
+/// `${…}` form or the historic Velocity form:
+///
+/// | Reference | Value |
+/// |---|---|
+/// | `${signer}`, `$certificate.getCommonName()`, `${certificate.commonName}` | the signing certificate's subject common name |
+/// | `$certificate.getOrganization()` | its subject organisation (O) |
+/// | `$certificate.getSerialNumber()` | its serial number, upper-case hexadecimal |
+/// | `$certificate.getIssuerCommonName()` | its issuer's common name |
+/// | `${date}`, `$date` | the signing time, `YYYY-MM-DD HH:MM:SS UTC` |
+/// | `${reason}`, `$reason` | the signature's `reason` |
+/// | `${location}`, `$location` | the signature's `location` |
+///
+/// A Velocity method call may also be written as its property (`$certificate.commonName`), any
+/// reference in braces (`${certificate.getCommonName()}`) or quiet (`$!reason`). A line that
+/// refers to a value the signature does not have (no reason, no location, no organisation) is
+/// left out. Any other reference is 400 `2.2.1` naming it; a `$` that starts no reference
+/// (`US$ 5`) is text, and `\$` writes a `$`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VisibleSignatureInfo {
     /// `SERVICE_CUSTOMIZATION` when absent.
     pub template_type: Option<TemplateTypeDto>,
-    /// The text of a `ONE_OFF` signature; lines break at `\n`; `${signer}` (the certificate's
-    /// common name), `${date}` (`YYYY-MM-DD HH:MM:SS UTC`), `${reason}` and `${location}` are
-    /// filled in, and a line whose reason or location is absent is left out.
-    #[schema(example = "Digitally signed by ${signer}\nDate: ${date}")]
+    /// The text of a `ONE_OFF` signature, a template with the references listed above.
+    #[schema(example = "Digitally Signed by $certificate.getCommonName().\nDate: ${date}")]
     pub one_off_template: Option<String>,
     #[schema(required = true)]
     pub location_type: Option<LocationTypeDto>,
     /// `SIGN_FIELD`: the name of an existing empty signature field; `COORDINATE`:
-    /// `page=1,x=70,y=100` (points from the lower-left corner of the page); `PLACEHOLDER`: a word
-    /// of the page text, whose first occurrence gets the area's lower-left corner.
+    /// `page=1,x=70,y=100` (the area's lower-left corner, in points from the lower-left corner
+    /// of the page); `PLACEHOLDER`: a word of the page text, whose first occurrence gets the
+    /// area's upper-left corner (the word's upper-left: its start, at the top of its font's
+    /// ascent, 0.05 em higher for a standard font that is not embedded), so the area covers the
+    /// word and what lies right of and below it, never the lines above; an opaque
+    /// `areaBackgroundColor` hides the word; an area that would leave the page there is 400
+    /// `2.2.1`.
     #[schema(required = true, example = "page=1,x=70,y=100")]
     pub location_value: Option<String>,
     /// `width=155,height=50`, in points; a `SIGN_FIELD` keeps the field's own size.
@@ -221,7 +245,10 @@ impl VisibleSignatureInfo {
         {
             TemplateTypeDto::OneOff => match self.one_off_template.filter(|t| !t.trim().is_empty())
             {
-                Some(t) => Some(t),
+                Some(t) => match Template::parse(&t) {
+                    Ok(t) => Some(t),
+                    Err(e) => return absent(format!("{}: {e}", at("oneOffTemplate"))),
+                },
                 None => {
                     return absent(format!(
                         "{} is required for templateType ONE_OFF",

@@ -221,7 +221,9 @@ fn sign_error_of(e: &signstash_signing::Error) -> SignError {
 
 /// Visible signatures with `templateType` `SERVICE_CUSTOMIZATION` get the client service's
 /// signature text template (its chosen one, else one of its own in its language, else the
-/// system default); with none stored, the engine's default text.
+/// system default); with none stored, the engine's default text. A stored template with a
+/// reference the template language does not know fails the request (400 `2.2.1`, naming it)
+/// before anything is signed.
 async fn service_signature_text(
     app: &AppState,
     cs: &ClientService,
@@ -244,10 +246,19 @@ async fn service_signature_text(
     )
     .await
     .map_err(ApiError::internal)?;
-    if let Some(template) = template {
+    if let Some(stored) = template {
+        let template = signstash_signing::visible::Template::parse(&stored.body).map_err(|e| {
+            ApiError::new(
+                ErrorCode::VisibleSignature,
+                format!(
+                    "the client service's signature text template `{}`: {e}",
+                    stored.name
+                ),
+            )
+        })?;
         for d in request.documents.iter_mut() {
             if let Some(v) = d.params.visible.as_mut().filter(|v| v.template.is_none()) {
-                v.template = Some(template.body.clone());
+                v.template = Some(template.clone());
             }
         }
     }
