@@ -102,7 +102,9 @@ pub struct Reservation(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
 pub async fn detach(State(app): State<AppState>, request: Request<Body>, next: Next) -> Response {
     let announced = request.body().size_hint().exact();
     let Some(reservation) = app.body_budget.reserve(announced) else {
-        return over_budget(request.uri().path());
+        let response = over_budget(request.uri().path());
+        discard_body(request.into_body(), app.body_budget.unannounced).await;
+        return response;
     };
     let span = tracing::Span::current();
     let work = app.work.spawn(
@@ -116,6 +118,21 @@ pub async fn detach(State(app): State<AppState>, request: Request<Body>, next: N
     match work.await {
         Ok(response) => response,
         Err(e) => ApiError::internal(format!("request task failed: {e}")).into_response(),
+    }
+}
+
+/// Reads and drops a refused request's body, a chunk at a time (no memory held), up to `limit`
+/// bytes: a client that sends its whole body before reading the answer (most do, without
+/// `Expect: 100-continue`) then reads the 429 instead of a connection reset.
+async fn discard_body(body: Body, limit: u64) {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0u64;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len() as u64;
+        if seen > limit {
+            break;
+        }
     }
 }
 
