@@ -144,9 +144,14 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests, then lets the outbox worker
     /// finish and record its current batch.
     pub async fn run(self) -> std::io::Result<()> {
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        // The peer address is what the token endpoint's throttle counts by.
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
         let _ = self.outbox_shutdown.send(true);
         let _ = self.sweeper.await;
         if let Err(e) = self.outbox.await {
@@ -215,6 +220,8 @@ pub async fn state_with_mailer(
         max_body_bytes: config.max_body_bytes,
     };
     Ok(AppState(Arc::new(
-        App::new(db, documents, master_key, tokens, limits, tsa, embedded_tsa).with_mailer(mailer),
+        App::new(db, documents, master_key, tokens, limits, tsa, embedded_tsa)
+            .with_mailer(mailer)
+            .with_token_throttle(&config.token_throttle),
     )))
 }

@@ -103,6 +103,7 @@ impl World {
             max_body_bytes: 16 * 1024 * 1024,
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
+            token_throttle: Default::default(),
         };
         let mut mailer = Mailer::from_config(&MailConfig {
             smtp_url: Some(secrecy::SecretString::from(smtp.url())),
