@@ -42,6 +42,6 @@ pub use directory::{ClientDirectory, ClientRecord, DirectoryError, InMemoryClien
 pub use error::Error;
 pub use keys::{Algorithm, Jwk, Jwks, KeyRing, SigningKey};
 pub use secret::{hash_secret, verify_client_secret, verify_secret};
-pub use server::{router, OAuthState, JWKS_PATH, TOKEN_ALIAS_PATH, TOKEN_PATH};
+pub use server::{router, unknown_endpoint, OAuthState, JWKS_PATH, TOKEN_ALIAS_PATH, TOKEN_PATH};
 pub use throttle::{Admission, Attempt, ClientThrottle};
 pub use token::{Claims, IssuedToken, TokenRejection, TokenService};

@@ -50,6 +50,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::hash::router())
         .merge(signstash_oauth::router())
         .merge(openapi::router())
+        // After every route: it reaches only the routes merged before it.
+        .method_not_allowed_fallback(routes::unmatched::method_not_allowed)
+        .fallback(routes::unmatched::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
-use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -101,12 +101,19 @@ where
     OAuthState: FromRef<S>,
 {
     Router::new()
-        .route(TOKEN_PATH, post(token).fallback(token_method_not_allowed))
-        .route(
-            TOKEN_ALIAS_PATH,
-            post(token).fallback(token_method_not_allowed),
-        )
-        .route(JWKS_PATH, get(jwks))
+        .route(TOKEN_PATH, post(token).fallback(method_not_allowed))
+        .route(TOKEN_ALIAS_PATH, post(token).fallback(method_not_allowed))
+        .route(JWKS_PATH, get(jwks).fallback(method_not_allowed))
+}
+
+/// The answer to a path under `/oauth` (or `/oauth2`) that names no endpoint: 404 in the
+/// RFC 6749 error body. The service routes its unknown paths there (this router has no
+/// fallback of its own, so that it merges into the service's).
+pub fn unknown_endpoint() -> Response {
+    let mut response =
+        TokenError::InvalidRequest("No such endpoint of the token server".into()).into_response();
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
 }
 
 /// Parses the form and dispatches on `grant_type`. Everything that can go wrong before a grant
@@ -175,13 +182,13 @@ fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
-async fn token_method_not_allowed() -> Response {
+/// A method an endpoint of the token server does not take: 405 in the RFC 6749 error body
+/// (`invalid_request`). axum adds the `Allow` header of the route.
+async fn method_not_allowed(method: Method) -> Response {
     let mut response =
-        TokenError::InvalidRequest("The token endpoint accepts POST only".into()).into_response();
+        TokenError::InvalidRequest(format!("This endpoint does not take {method}").into())
+            .into_response();
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("POST"));
     response
 }
 

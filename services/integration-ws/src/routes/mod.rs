@@ -4,3 +4,4 @@ pub mod delivery;
 pub mod hash;
 pub mod operations;
 pub mod sign;
+pub mod unmatched;
