@@ -1,5 +1,6 @@
 //! The Sign'Stash domain vocabulary, shared by every crate and service.
 //!
+//! - [`address`]: where a request comes from, and the [`AddressScope`] rate limits count by.
 //! - [`ids`]: typed ids (`OperationId`, `DocumentId`, `ClientServiceId`, …). They are numbers on
 //!   the wire (`"id": 4211`), so each wraps an `i64` (a PostgreSQL `BIGSERIAL`).
 //! - [`status`]: the statuses and enums of the integration API v0 with their exact wire
@@ -17,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod error_code;
 pub mod file_name;
 pub mod ids;
@@ -26,6 +28,7 @@ pub mod status;
 
 mod macros;
 
+pub use address::{request_address, AddressScope};
 pub use error_code::ErrorCode;
 pub use ids::*;
 pub use newtypes::{Alias, EmailAddress, ExternalReference, Language, VatNumber};

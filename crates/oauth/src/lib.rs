@@ -7,6 +7,8 @@
 //! - [`server`]: the axum [`router`] (`POST /oauth/token`, its alias, `GET /oauth/jwks.json`)
 //!   over an [`OAuthState`] with a [`ClientDirectory`] (the database seam).
 //! - [`bearer`]: [`BearerClient`], the `Authorization: Bearer` extractor.
+//! - [`throttle`]: [`ClientThrottle`], the seam to where failed client authentications are
+//!   counted; a throttled try is answered 429 `slow_down` before any lookup or argon2 work.
 //!
 //! # Security limits
 //! - A token is verified with the algorithm of the key its `kid` names; tokens without `kid`,
@@ -18,7 +20,11 @@
 //!   (api-v0.md: token → client service active → ...).
 //! - Unknown aliases cost one argon2 verification like known ones; only a caller who proved
 //!   the secret is told that a client service is inactive.
-//! - There is no rate limiting of the token endpoint here; the service puts it in front.
+//! - Failed client authentications are limited by the [`ClientThrottle`] the service gives
+//!   (none: unlimited). A try it admits is finished even when the caller hangs up, so dropped
+//!   connections do not dodge the count. The address it counts per is the peer's
+//!   (`ConnectInfo<SocketAddr>`, so serve with `into_make_service_with_connect_info`), or the
+//!   last `X-Forwarded-For` entry when [`OAuthState::trust_forwarded_for`] is set.
 //! - Private keys are only in memory and in [`SigningKey::to_pkcs8_pem`]'s [`secrecy::SecretString`];
 //!   encrypting them at rest is the store's job.
 
@@ -28,6 +34,7 @@ mod error;
 pub mod keys;
 pub mod secret;
 pub mod server;
+pub mod throttle;
 pub mod token;
 
 pub use bearer::BearerClient;
@@ -35,5 +42,6 @@ pub use directory::{ClientDirectory, ClientRecord, DirectoryError, InMemoryClien
 pub use error::Error;
 pub use keys::{Algorithm, Jwk, Jwks, KeyRing, SigningKey};
 pub use secret::{hash_secret, verify_client_secret, verify_secret};
-pub use server::{router, OAuthState, JWKS_PATH, TOKEN_ALIAS_PATH, TOKEN_PATH};
+pub use server::{router, unknown_endpoint, OAuthState, JWKS_PATH, TOKEN_ALIAS_PATH, TOKEN_PATH};
+pub use throttle::{Admission, Attempt, ClientThrottle};
 pub use token::{Claims, IssuedToken, TokenRejection, TokenService};

@@ -319,6 +319,21 @@ async fn malformed_bodies_are_invalid_request_in_the_rfc_body() {
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(get.headers["allow"], "POST");
     assert_eq!(get.body["error"], "invalid_request");
+
+    let post_jwks = send(
+        &s.app,
+        Request::post("/oauth/jwks.json")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(post_jwks.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post_jwks.headers["allow"], "GET,HEAD");
+    assert_eq!(
+        post_jwks.body["error"], "invalid_request",
+        "{}",
+        post_jwks.text
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 //!
 //! Each module owns the SQL of one aggregate ([`companies`], [`client_services`],
 //! [`certificates`], [`operators`], [`operations`], [`documents`], [`deliveries`],
-//! [`portal_links`], [`templates`], [`usage`], [`audit`], [`oauth_keys`]). Functions take
+//! [`portal_links`], [`templates`], [`usage`], [`audit`], [`oauth_keys`]), and the failure
+//! counters every service's rate limits share ([`rate_limits`]). Functions take
 //! `impl sqlx::PgExecutor<'_>` (a `&PgPool`, a `&mut PgConnection` or `&mut *tx`) or
 //! `&mut PgConnection` when they open their own transaction, so callers compose several in one
 //! transaction.
@@ -55,6 +56,7 @@ pub mod oauth_keys;
 pub mod operations;
 pub mod operators;
 pub mod portal_links;
+pub mod rate_limits;
 pub mod templates;
 pub mod tenancy;
 pub mod usage;

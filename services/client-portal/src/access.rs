@@ -12,12 +12,15 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde_json::json;
 use signstash_delivery::PortalToken;
-use signstash_domain::{ActorKind, DocumentId, PartnerCompanyId, SignStatus, StorageStatus};
+use signstash_domain::{
+    request_address, ActorKind, AddressScope, DocumentId, PartnerCompanyId, SignStatus,
+    StorageStatus,
+};
 use signstash_store::client_services::{self, ClientService};
 use signstash_store::documents::{self, Document};
 use signstash_store::operations::{self, Operation};
 use signstash_store::portal_links::{self, PortalLink};
-use signstash_store::{audit, companies};
+use signstash_store::{audit, companies, rate_limits};
 
 use crate::error::PageError;
 use crate::state::{App, AppState};
@@ -40,14 +43,7 @@ pub const SESSION_COOKIE: &str = "signstash_portal_session";
 impl Client {
     /// What rate limits count per: the address, or its /64 for IPv6 (one host has many).
     pub fn scope(&self) -> String {
-        match self.address.as_deref().map(str::parse::<std::net::IpAddr>) {
-            Some(Ok(std::net::IpAddr::V6(v6))) => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-            Some(Ok(ip)) => ip.to_string(),
-            _ => "unknown".into(),
-        }
+        AddressScope::of(self.address.as_deref()).to_string()
     }
 }
 
@@ -65,16 +61,15 @@ impl FromRequestParts<AppState> for Client {
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.chars().take(512).collect::<String>())
         };
-        let forwarded = app
-            .trust_forwarded_for
-            .then(|| header("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.rsplit(',').next().map(|s| s.trim().to_string()))
-            .filter(|s| !s.is_empty());
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .map(|ConnectInfo(addr)| addr.ip());
+        let address = request_address(
+            peer,
+            header("x-forwarded-for").as_deref(),
+            app.trust_forwarded_for,
+        );
         let session = parts
             .headers
             .get_all(header::COOKIE)
@@ -85,7 +80,7 @@ impl FromRequestParts<AppState> for Client {
             .map(str::to_string)
             .next();
         Ok(Self {
-            address: forwarded.or(peer),
+            address,
             user_agent: header(header::USER_AGENT.as_str()),
             request_id: header("x-request-id"),
             session,
@@ -122,9 +117,7 @@ impl Access {
     pub async fn open(app: &App, token: &str, client: &Client) -> Result<Self, PageError> {
         let scope = format!("link:{}", client.scope());
         let window = app.limits.failure_window;
-        if portal_links::rate_limit_failures(&app.db, &scope, window).await?
-            >= app.limits.link_failures
-        {
+        if rate_limits::count(&app.db, &scope, window).await? >= app.limits.link_failures {
             app.metrics.access("link_rate_limited");
             return Err(PageError::TooManyAttempts(window));
         }
@@ -132,7 +125,7 @@ impl Access {
             Some(access) => Ok(access),
             None => {
                 app.metrics.access("link_refused");
-                portal_links::rate_limit_record_failure(&app.db, &scope, window).await?;
+                rate_limits::record(&app.db, &scope, window).await?;
                 Err(PageError::NotFound)
             }
         }

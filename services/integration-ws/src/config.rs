@@ -47,6 +47,70 @@ pub struct Config {
     /// `SIGNSTASH_MAX_RECEIVERS`: e-mail addresses per sign request and per resend, each
     /// counted once (default 50; above it 413 `0.0.4`).
     pub max_receivers: usize,
+    /// Failed client authentications at the token endpoint.
+    pub token_throttle: TokenThrottle,
+}
+
+/// How many failed client authentications the token endpoint allows before it answers 429
+/// `slow_down` (with `Retry-After`) without checking the secret, counted in the database so
+/// every instance counts together. Counted per client id and address (tightly: someone
+/// guessing one client service's secret) and per address (loosely: someone trying many client
+/// ids), never per client id alone, so failures from one place do not lock a client service
+/// out elsewhere. An address is an IPv4 address or an IPv6 /64.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenThrottle {
+    /// `SIGNSTASH_TOKEN_FAILURES_PER_CLIENT_AND_ADDRESS` (default 10).
+    pub per_client_and_address: i32,
+    /// `SIGNSTASH_TOKEN_FAILURES_PER_ADDRESS` (default 100).
+    pub per_address: i32,
+    /// `SIGNSTASH_TOKEN_FAILURE_WINDOW_SECONDS` (default 900): a count starts with its first
+    /// failure and ends this long after it.
+    pub window: time::Duration,
+    /// `SIGNSTASH_INTEGRATION_TRUST_FORWARDED_FOR` (default false): count a client by the last
+    /// `X-Forwarded-For` entry instead of the peer address. Only behind a reverse proxy that
+    /// writes that header: otherwise a client could pick the address it is counted by, and
+    /// without it, behind a proxy, every client shares the proxy's address.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for TokenThrottle {
+    fn default() -> Self {
+        Self {
+            per_client_and_address: 10,
+            per_address: 100,
+            window: time::Duration::minutes(15),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl TokenThrottle {
+    pub fn from_env() -> Result<Self, String> {
+        let d = Self::default();
+        let at_least_one = |name: &str, default: i64| -> Result<i64, String> {
+            let v: i64 = parsed(name, default)?;
+            if v < 1 {
+                return Err(format!("{name}: at least 1"));
+            }
+            Ok(v)
+        };
+        let count = |name: &str, default: i32| -> Result<i32, String> {
+            i32::try_from(at_least_one(name, default.into())?)
+                .map_err(|_| format!("{name}: too large"))
+        };
+        Ok(Self {
+            per_client_and_address: count(
+                "SIGNSTASH_TOKEN_FAILURES_PER_CLIENT_AND_ADDRESS",
+                d.per_client_and_address,
+            )?,
+            per_address: count("SIGNSTASH_TOKEN_FAILURES_PER_ADDRESS", d.per_address)?,
+            window: time::Duration::seconds(at_least_one(
+                "SIGNSTASH_TOKEN_FAILURE_WINDOW_SECONDS",
+                d.window.whole_seconds(),
+            )?),
+            trust_forwarded_for: flag("SIGNSTASH_INTEGRATION_TRUST_FORWARDED_FOR", false)?,
+        })
+    }
 }
 
 impl Config {
@@ -83,6 +147,7 @@ impl Config {
             max_documents: parsed("SIGNSTASH_MAX_DOCUMENTS", 100)?,
             max_document_bytes: parsed("SIGNSTASH_MAX_DOCUMENT_BYTES", 32 * 1024 * 1024)?,
             max_receivers: parsed("SIGNSTASH_MAX_RECEIVERS", 50)?,
+            token_throttle: TokenThrottle::from_env()?,
         })
     }
 }

@@ -3,7 +3,8 @@
 //! `causeMessage` names the offending field and never carries internals: 5xx causes are logged
 //! with the request's span and answered without detail.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -13,9 +14,10 @@ use signstash_domain::ErrorCode;
 pub struct ApiError {
     pub code: ErrorCode,
     pub cause: Option<String>,
-    /// Answer "not found" (404) instead of the code's own status. The API page has no code of
-    /// its own for it; the body carries `0.0.6` (a path parameter that names nothing).
-    pub not_found: bool,
+    /// Answer this instead of the code's own status: 404 for a path that names nothing
+    /// (body `0.0.6`), 405 for a method a path does not take (body `0.0.2`). The API page has
+    /// no codes of their own for them.
+    pub status: Option<StatusCode>,
 }
 
 /// The error body of every API route.
@@ -37,16 +39,24 @@ impl ApiError {
         Self {
             code,
             cause: Some(cause.into()),
-            not_found: false,
+            status: None,
         }
     }
 
-    /// 404: the thing named does not exist or belongs to another client service.
+    /// 404 `0.0.6`: the thing named does not exist or belongs to another client service, or
+    /// the path names no endpoint.
     pub fn not_found(cause: impl Into<String>) -> Self {
         Self {
-            code: ErrorCode::ParameterValidation,
-            cause: Some(cause.into()),
-            not_found: true,
+            status: Some(StatusCode::NOT_FOUND),
+            ..Self::new(ErrorCode::ParameterValidation, cause)
+        }
+    }
+
+    /// 405 `0.0.2`: the path's endpoint does not take this method (a malformed request).
+    pub fn method_not_allowed(cause: impl Into<String>) -> Self {
+        Self {
+            status: Some(StatusCode::METHOD_NOT_ALLOWED),
+            ..Self::attribute(cause)
         }
     }
 
@@ -54,7 +64,7 @@ impl ApiError {
         Self {
             code,
             cause: None,
-            not_found: false,
+            status: None,
         }
     }
 
@@ -86,12 +96,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = if self.not_found {
-            StatusCode::NOT_FOUND
-        } else {
+        let status = self.status.unwrap_or_else(|| {
             StatusCode::from_u16(self.code.http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        };
+        });
         let mut response = (status, axum::Json(self.body())).into_response();
         if self.code == ErrorCode::TooManyRequests {
             response.headers_mut().insert(
@@ -304,6 +312,38 @@ fn json_found(found: &str) -> &'static str {
         "null"
     } else {
         "another kind of value"
+    }
+}
+
+/// A path parameter that cannot be read (`%ff`, not UTF-8 once decoded): 400 `0.0.6`, naming
+/// the parameter as the API page does. Handlers take `Result<Path<_>, PathRejection>` and
+/// convert it after authentication, so a request without a valid token hears about its token.
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        if rejection.status().is_server_error() {
+            return Self::internal(rejection.body_text());
+        }
+        let cause = match &rejection {
+            PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                ErrorKind::InvalidUtf8InPathParam { key } => {
+                    format!("{} is not valid UTF-8 once percent-decoded", api_name(key))
+                }
+                _ => "a path parameter cannot be read".to_owned(),
+            },
+            _ => "a path parameter cannot be read".to_owned(),
+        };
+        Self::new(ErrorCode::ParameterValidation, cause)
+    }
+}
+
+/// The API page's name of a route's path parameter.
+fn api_name(key: &str) -> &str {
+    match key {
+        "reference" => "externalReference",
+        "id" => "operationId",
+        "include" => "includeContent",
+        "attach" => "attachDocuments",
+        other => other,
     }
 }
 

@@ -50,6 +50,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::timestamp::router(state.public_tsa))
         .merge(signstash_oauth::router())
         .merge(openapi::router())
+        // After every route: it reaches only the routes merged before it.
+        .method_not_allowed_fallback(routes::unmatched::method_not_allowed)
+        .fallback(routes::unmatched::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             work::detach,
@@ -128,9 +131,14 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests, then lets the outbox worker
     /// finish and record its current batch.
     pub async fn run(self) -> std::io::Result<()> {
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        // The peer address is what the token endpoint's throttle counts by.
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
         // Work whose client went away before the shutdown still finishes.
         self.work.close();
         self.work.wait().await;
@@ -216,6 +224,7 @@ pub async fn state_with_mailer(
             body_budget,
         )
         .with_mailer(mailer)
-        .with_public_tsa(config.public_tsa),
+        .with_public_tsa(config.public_tsa)
+        .with_token_throttle(&config.token_throttle),
     )))
 }

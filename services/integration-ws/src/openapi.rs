@@ -114,6 +114,7 @@ struct OAuthError {
         (status = 200, body = TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type`", body = OAuthError),
         (status = 401, description = "`invalid_client` (with `WWW-Authenticate`)", body = OAuthError),
+        (status = 429, description = "`slow_down`: too many failed client authentications from this address, for this client id or in all (with `Retry-After`)", body = OAuthError),
     )
 )]
 #[allow(dead_code)]

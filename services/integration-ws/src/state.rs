@@ -4,14 +4,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRef;
-use signstash_domain::{ClientServiceId, KeySourceKind};
+use signstash_domain::{AddressScope, ClientServiceId, KeySourceKind};
 use signstash_oauth::{
-    ClientDirectory, ClientRecord, DirectoryError, KeyRing, OAuthState, SigningKey, TokenService,
+    Admission, Attempt, ClientDirectory, ClientRecord, ClientThrottle, DirectoryError, KeyRing,
+    OAuthState, SigningKey, TokenService,
 };
 use signstash_signing::{KeyFileSigner, Signer, TimeStamper};
-use signstash_store::{certificates, oauth_keys, DocumentStore, MasterKey};
+use signstash_store::{certificates, oauth_keys, rate_limits, DocumentStore, MasterKey};
 use sqlx::PgPool;
 
+use crate::config::TokenThrottle;
 use crate::dto::Limits;
 use crate::error::ApiError;
 
@@ -91,6 +93,64 @@ impl ClientDirectory for DbClientDirectory {
             // A suspended client service still gets tokens to read what it has.
             active: cs.status != signstash_domain::ClientServiceStatus::Inactive,
         }))
+    }
+}
+
+/// Failed client authentications counted in `rate_limits` (see [`TokenThrottle`]): scopes
+/// `token:<address>` and `token:<address>:<client id>`. Client ids that are no alias (which
+/// name no client service) share the one client id `(not an alias)`.
+pub struct DbClientThrottle {
+    pub db: PgPool,
+    pub limits: TokenThrottle,
+}
+
+#[async_trait::async_trait]
+impl ClientThrottle for DbClientThrottle {
+    async fn admit(
+        &self,
+        client_id: &str,
+        address: &AddressScope,
+    ) -> Result<Admission, DirectoryError> {
+        // A client id may hold anything (PostgreSQL text holds no NUL, an index entry only
+        // so much); an alias is short and plain.
+        let client_id = signstash_domain::Alias::try_from(client_id)
+            .map(|alias| alias.to_string())
+            .unwrap_or_else(|_| "(not an alias)".to_owned());
+        let limits = [
+            rate_limits::Limit {
+                scope: format!("token:{address}"),
+                max: self.limits.per_address,
+            },
+            rate_limits::Limit {
+                scope: format!("token:{address}:{client_id}"),
+                max: self.limits.per_client_and_address,
+            },
+        ];
+        Ok(
+            match rate_limits::admit(&self.db, &limits, self.limits.window).await? {
+                rate_limits::Admission::Admitted(admitted) => {
+                    Admission::Admitted(Box::new(DbAttempt {
+                        db: self.db.clone(),
+                        admitted,
+                    }))
+                }
+                rate_limits::Admission::Refused { retry_after } => {
+                    Admission::Throttled { retry_after }
+                }
+            },
+        )
+    }
+}
+
+struct DbAttempt {
+    db: PgPool,
+    admitted: rate_limits::Admitted,
+}
+
+#[async_trait::async_trait]
+impl Attempt for DbAttempt {
+    async fn finish(self: Box<Self>, failed: bool) -> Result<(), DirectoryError> {
+        Ok(self.admitted.finish(&self.db, failed).await?)
     }
 }
 
@@ -176,6 +236,16 @@ impl App {
     /// The same state, serving the embedded authority to anyone at `/tsa` when `public`.
     pub fn with_public_tsa(mut self, public: bool) -> Self {
         self.public_tsa = public;
+        self
+    }
+
+    /// The same state, limiting failed client authentications at the token endpoint.
+    pub fn with_token_throttle(mut self, limits: &TokenThrottle) -> Self {
+        self.oauth = self.oauth.clone().with_throttle(Arc::new(DbClientThrottle {
+            db: self.db.clone(),
+            limits: limits.clone(),
+        }));
+        self.oauth.trust_forwarded_for = limits.trust_forwarded_for;
         self
     }
 

@@ -5,12 +5,15 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
+use signstash_domain::AddressScope;
+use tracing::Instrument as _;
 
 use super::error::{TokenError, BAD_CLIENT_CREDENTIALS, CLIENT_NOT_ACTIVE};
 use super::form::{decode_component, TokenRequest};
 use super::OAuthState;
 use crate::directory::ClientRecord;
 use crate::secret::verify_client_secret;
+use crate::throttle::Admission;
 
 /// Aliases longer than this are not looked up (none exists; the database needs no such probe).
 const MAX_ALIAS_LENGTH: usize = 256;
@@ -93,11 +96,62 @@ fn basic_credentials(value: &[u8]) -> Result<Option<Credentials>, TokenError> {
 
 /// The client service whose credentials these are, if it is active.
 ///
+/// The throttle (when the service has one) is asked first: a throttled try is answered
+/// `slow_down` before any lookup or argon2 work. An admitted try runs in a task of its own, so
+/// it is checked and counted to the end even when the caller hangs up.
+pub(crate) async fn authenticate(
+    state: &OAuthState,
+    credentials: Credentials,
+    address: &AddressScope,
+) -> Result<ClientRecord, TokenError> {
+    let attempt = match &state.throttle {
+        None => None,
+        Some(throttle) => match throttle.admit(&credentials.alias, address).await {
+            Ok(Admission::Admitted(attempt)) => Some(attempt),
+            Ok(Admission::Throttled { retry_after }) => {
+                tracing::info!(
+                    alias = %credentials.alias.escape_debug(),
+                    address = %address,
+                    retry_after = retry_after.as_secs(),
+                    "token refused: too many failed client authentications"
+                );
+                return Err(TokenError::SlowDown(retry_after));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "client authentication throttle failed");
+                return Err(TokenError::ServerError);
+            }
+        },
+    };
+    let state = state.clone();
+    let checked = tokio::spawn(
+        async move {
+            let outcome = check_secret(&state, credentials).await;
+            if let Some(attempt) = attempt {
+                let failed = matches!(
+                    outcome,
+                    Err(TokenError::InvalidClient(BAD_CLIENT_CREDENTIALS))
+                );
+                if let Err(e) = attempt.finish(failed).await {
+                    // The answer stands; the try keeps its place until its windows end.
+                    tracing::error!(error = %e, "client authentication throttle: finishing a try failed");
+                }
+            }
+            outcome
+        }
+        .in_current_span(),
+    );
+    checked.await.map_err(|e| {
+        tracing::error!(error = %e, "client authentication task failed");
+        TokenError::ServerError
+    })?
+}
+
 /// Every path runs argon2 as many times as there are readings of the secret: against the
 /// stored hash, or against the dummy hash for an alias that does not exist, so that timing does
 /// not tell aliases apart. Only a caller who proved the secret learns that the client service
 /// is inactive; everyone else gets "Bad client credentials".
-pub(crate) async fn authenticate(
+async fn check_secret(
     state: &OAuthState,
     credentials: Credentials,
 ) -> Result<ClientRecord, TokenError> {
@@ -133,7 +187,7 @@ pub(crate) async fn authenticate(
             }
         }
         _ => {
-            tracing::info!(alias = %alias, "token refused: bad client credentials");
+            tracing::info!(alias = %alias.escape_debug(), "token refused: bad client credentials");
             Err(TokenError::InvalidClient(BAD_CLIENT_CREDENTIALS))
         }
     }

@@ -1,8 +1,9 @@
 //! The RFC 6749 §5.2 error responses of the token endpoint.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
-use axum::http::header::{CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -29,6 +30,10 @@ pub(crate) enum TokenError {
     InvalidScope,
     /// 400: any grant but `client_credentials`.
     UnsupportedGrantType,
+    /// 429 `slow_down` with `Retry-After`: too many failed client authentications lately
+    /// (see [`crate::throttle`]). RFC 6749 has no code for it; `slow_down` is the one OAuth
+    /// registered for "too many requests, wait" (RFC 8628 §3.5).
+    SlowDown(Duration),
     /// 500: the directory or the signer failed; the cause is logged where it happened.
     ServerError,
 }
@@ -41,6 +46,10 @@ struct ErrorBody<'a> {
 
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            TokenError::SlowDown(wait) => Some(wait.as_secs().max(1)),
+            _ => None,
+        };
         let (status, error, description): (_, _, Cow<'static, str>) = match self {
             TokenError::InvalidRequest(d) => (StatusCode::BAD_REQUEST, "invalid_request", d),
             TokenError::InvalidClient(d) => (StatusCode::UNAUTHORIZED, "invalid_client", d.into()),
@@ -53,6 +62,15 @@ impl IntoResponse for TokenError {
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 "Only the client_credentials grant is supported".into(),
+            ),
+            TokenError::SlowDown(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                format!(
+                    "Too many failed client authentications; retry after {} seconds",
+                    retry_after.unwrap_or(1)
+                )
+                .into(),
             ),
             TokenError::ServerError => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,6 +89,9 @@ impl IntoResponse for TokenError {
         let headers = response.headers_mut();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+        if let Some(seconds) = retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(BASIC_CHALLENGE));
         }

@@ -14,7 +14,7 @@ use axum::{Form, Router};
 use rand::Rng as _;
 use serde_json::json;
 use signstash_delivery::PortalToken;
-use signstash_store::portal_links;
+use signstash_store::{portal_links, rate_limits};
 use time::OffsetDateTime;
 
 use crate::access::{sha256, Access, Client, CodeState, SESSION_COOKIE};
@@ -113,7 +113,7 @@ async fn send_code(
     }
     let scope = format!("code-send:{}", access.link.id.0);
     let day = time::Duration::days(1);
-    if portal_links::rate_limit_failures(&app.db, &scope, day).await? >= app.limits.codes_per_day {
+    if rate_limits::count(&app.db, &scope, day).await? >= app.limits.codes_per_day {
         return Ok(Sent::TooSoon);
     }
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
@@ -124,7 +124,7 @@ async fn send_code(
         .map_err(PageError::internal)?;
     // Stored before it leaves: a mail never carries a code that does not exist.
     portal_links::set_access_code(&app.db, access.link.id, &hash).await?;
-    portal_links::rate_limit_record_failure(&app.db, &scope, day).await?;
+    rate_limits::record(&app.db, &scope, day).await?;
     let issuer = &access.client_service.issuer.name;
     match app
         .mailer
@@ -236,7 +236,7 @@ async fn submit(
         0
     };
     // Wrong codes count against the address as wrong links do.
-    portal_links::rate_limit_record_failure(
+    rate_limits::record(
         &app.db,
         &format!("link:{}", client.scope()),
         app.limits.failure_window,

@@ -106,6 +106,7 @@ impl World {
             max_documents: 10,
             max_document_bytes: 4 * 1024 * 1024,
             max_receivers: 50,
+            token_throttle: Default::default(),
         };
         let mut mailer = Mailer::from_config(&MailConfig {
             smtp_url: Some(secrecy::SecretString::from(smtp.url())),

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -61,10 +61,11 @@ fn not_found() -> ApiError {
 async fn resend(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
-    Path((id, attach)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     body: Result<Json<Vec<String>>, JsonRejection>,
 ) -> Result<Json<SignOperation>, ApiError> {
     let auth = authenticate_to_create(&app, bearer).await?;
+    let Path((id, attach)) = path?;
     let cs = &auth.client_service;
     let id = crate::routes::operations::operation_id(&id)?;
     let attach = match attach.as_str() {

@@ -5,3 +5,4 @@ pub mod hash;
 pub mod operations;
 pub mod sign;
 pub mod timestamp;
+pub mod unmatched;

@@ -3,6 +3,7 @@
 
 use std::io::Write as _;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -76,9 +77,10 @@ pub(crate) fn operation_id(raw: &str) -> Result<OperationId, ApiError> {
 async fn id_by_document_reference(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
-    Path(reference): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<i64>, ApiError> {
     let auth = authenticate(&app, bearer).await?;
+    let Path(reference) = path?;
     let reference = ExternalReference::try_from(reference.as_str()).map_err(|e| {
         ApiError::new(
             ErrorCode::ParameterValidation,
@@ -110,9 +112,10 @@ async fn id_by_document_reference(
 async fn status(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SignOperation>, ApiError> {
     let auth = authenticate(&app, bearer).await?;
+    let Path(id) = path?;
     let id = operation_id(&id)?;
     view::load(&app, &auth.client_service, id, false)
         .await?
@@ -138,9 +141,10 @@ async fn status(
 async fn detail(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
-    Path((id, include)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<SignOperation>, ApiError> {
     let auth = authenticate(&app, bearer).await?;
+    let Path((id, include)) = path?;
     let id = operation_id(&id)?;
     let include = match include.as_str() {
         "true" => true,
@@ -180,9 +184,10 @@ async fn detail(
 async fn zip(
     State(app): State<AppState>,
     bearer: Result<BearerClient, TokenRejection>,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let auth = authenticate(&app, bearer).await?;
+    let Path(id) = path?;
     let id = operation_id(&id)?;
     let cs = auth.client_service.id;
     operations::find(&app.db, cs, id)

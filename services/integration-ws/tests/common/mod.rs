@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use integration_ws::config::{Config, MailConfig};
+use integration_ws::config::{Config, MailConfig, TokenThrottle};
 use integration_ws::demo::seed_demo_tenants;
 use integration_ws::outbox::Mailer;
 use integration_ws::state::AppState;
@@ -36,6 +36,7 @@ pub struct Options {
     pub public_tsa: bool,
     /// `None`: the local folder backend in the test's folder.
     pub s3: Option<signstash_store::S3Config>,
+    pub token_throttle: TokenThrottle,
 }
 
 impl Default for Options {
@@ -49,6 +50,7 @@ impl Default for Options {
             max_receivers: 50,
             public_tsa: false,
             s3: None,
+            token_throttle: TokenThrottle::default(),
         }
     }
 }
@@ -61,6 +63,7 @@ pub struct TestApp {
     pub mailer: Mailer,
     pub pki: TestPki,
     pub dir: tempfile::TempDir,
+    pub config: Config,
 }
 
 impl TestApp {
@@ -95,6 +98,7 @@ impl TestApp {
             max_documents: options.max_documents,
             max_document_bytes: options.max_document_bytes,
             max_receivers: options.max_receivers,
+            token_throttle: options.token_throttle,
         };
         let mut mailer = Mailer::from_config(&MailConfig {
             smtp_url: options.smtp_url.map(secrecy::SecretString::from),
@@ -117,7 +121,14 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let router = integration_ws::router(state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        // With the peer address, as `Application::run` serves (the token endpoint counts by it).
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         // Client services are kept in memory only once changes are heard: wait for that, so
         // tests run the path production runs.
         wait_until("the service listens for tenancy changes", || {
@@ -132,7 +143,31 @@ impl TestApp {
             mailer,
             pki,
             dir,
+            config,
         }
+    }
+
+    /// Another instance of the service over the same database (as a second replica behind a
+    /// load balancer would be); its URL.
+    pub async fn another_instance(&self) -> String {
+        let state = integration_ws::state_with_mailer(
+            self.pool.clone(),
+            &self.config,
+            Arc::new(self.mailer.clone()),
+        )
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let router = integration_ws::router(state);
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
+        url
     }
 
     /// Runs a statement that changes client services, issuers or certificates, and returns once

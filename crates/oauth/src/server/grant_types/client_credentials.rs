@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use signstash_domain::AddressScope;
 use uuid::Uuid;
 
 use crate::server::client_auth::{authenticate, credentials};
@@ -39,9 +40,10 @@ pub(crate) async fn grant(
     state: &OAuthState,
     headers: &HeaderMap,
     request: &TokenRequest,
+    address: &AddressScope,
 ) -> Result<Response, TokenError> {
     let credentials = credentials(headers, request)?;
-    let client = authenticate(state, credentials).await?;
+    let client = authenticate(state, credentials, address).await?;
     check_scope(request.scope.as_deref())?;
     let issued = state.tokens.issue(client.id, &client.alias).map_err(|e| {
         tracing::error!(error = %e, "token signing failed");
