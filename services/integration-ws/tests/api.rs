@@ -362,15 +362,7 @@ async fn multipart_variant_signs_the_files_in_order(pool: PgPool) {
     let token = app.token("demo").await;
     let mut request = three_formats("ERP-MP");
     let mut form = reqwest::multipart::Form::new();
-    let mut contents = Vec::new();
-    for d in request["documents"].as_array_mut().unwrap() {
-        let b64 = d["documentRequest"]
-            .as_object_mut()
-            .unwrap()
-            .remove("base64Content")
-            .unwrap();
-        contents.push(B64.decode(b64.as_str().unwrap()).unwrap());
-    }
+    let contents = common::without_contents(&mut request);
     form = form.part(
         "signRequest",
         reqwest::multipart::Part::text(request.to_string())

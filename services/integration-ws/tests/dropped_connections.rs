@@ -204,15 +204,7 @@ async fn multipart_requests_cut_anywhere_finish(pool: PgPool) {
     let boundary = "signstash-cut-boundary";
     for (i, cut) in cuts().iter().enumerate() {
         let mut request = sign_request(&format!("CUT-MP-{i}"));
-        let mut files = Vec::new();
-        for d in request["documents"].as_array_mut().unwrap() {
-            let b64 = d["documentRequest"]
-                .as_object_mut()
-                .unwrap()
-                .remove("base64Content")
-                .unwrap();
-            files.push(B64.decode(b64.as_str().unwrap()).unwrap());
-        }
+        let files = common::without_contents(&mut request);
         let mut body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"signRequest\"\r\n\
              Content-Type: application/json\r\n\r\n{request}\r\n"

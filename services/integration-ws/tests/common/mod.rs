@@ -234,6 +234,21 @@ pub fn document(
     })
 }
 
+/// Takes each document's `base64Content` out of a sign request, decoded: the request and the
+/// files of the multipart variant, in order.
+pub fn without_contents(request: &mut Value) -> Vec<Vec<u8>> {
+    let mut files = Vec::new();
+    for d in request["documents"].as_array_mut().unwrap() {
+        let b64 = d["documentRequest"]
+            .as_object_mut()
+            .unwrap()
+            .remove("base64Content")
+            .unwrap();
+        files.push(B64.decode(b64.as_str().unwrap()).unwrap());
+    }
+    files
+}
+
 /// Polls `done` every 5 ms; panics after 10 s.
 pub async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
