@@ -335,6 +335,8 @@ fn up() -> Result<()> {
         "integration-ws",
         "-p",
         "client-portal",
+        "-p",
+        "backoffice",
     ]))?;
     let bin = root().join("target/release");
     let pki = data.join("pki");
@@ -363,6 +365,8 @@ fn up() -> Result<()> {
     let portal_bind =
         std::env::var("SIGNSTASH_PORTAL_BIND").unwrap_or_else(|_| "127.0.0.1:8082".into());
     let portal_url = format!("http://{portal_bind}");
+    let backoffice_bind =
+        std::env::var("SIGNSTASH_BACKOFFICE_BIND").unwrap_or_else(|_| "127.0.0.1:8081".into());
     let service = |args: &[&str]| {
         let mut c = Command::new(bin.join("integration-ws"));
         c.args(args)
@@ -402,10 +406,15 @@ fn up() -> Result<()> {
         .env("SIGNSTASH_DOCUMENT_DIR", data.join("documents"))
         .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
         .spawn()?;
+    let mut backoffice = Command::new(bin.join("backoffice"))
+        .env("DATABASE_URL", &database_url)
+        .env("SIGNSTASH_BACKOFFICE_BIND", &backoffice_bind)
+        .spawn()?;
     let url = format!("http://{bind}");
     println!("Sign'Stash (development)");
     println!("  integration-ws   {url}   (OAuth2 token: {url}/oauth/token, timestamp authority without a token: {url}/tsa)");
     println!("  client portal    {portal_url}   (the links in the e-mails: {portal_url}/d/...)");
+    println!("  backoffice       http://{backoffice_bind}   (so far its sign-in page only: signing in comes with issue 14's next stage)");
     println!("  PostgreSQL       {database_url}");
     println!(
         "  development PKI  {}   (signer.p12 password: changeit)",
@@ -426,6 +435,8 @@ fn up() -> Result<()> {
     let served = status(&mut service(&["serve"]));
     let _ = portal.kill();
     let _ = portal.wait();
+    let _ = backoffice.kill();
+    let _ = backoffice.wait();
     served
 }
 

@@ -1,0 +1,123 @@
+//! The backoffice's words in its two languages (pt_PT first: the platform's home language). One
+//! template per page serves both: it reads every text from a [`Texts`], so a missing
+//! translation is a compile error, not a blank. The operator's language is `?lang=` when given
+//! (then remembered in a cookie), else the cookie, else pt_PT.
+
+use signstash_domain::Language;
+
+pub struct Texts {
+    /// `<html lang>`.
+    pub lang: &'static str,
+    pub language_name: &'static str,
+    /// `pt_PT` / `en`: the value of `?lang=`.
+    pub code: &'static str,
+    pub language_label: &'static str,
+    pub skip_to_content: &'static str,
+    pub product: &'static str,
+    pub sign_in_title: &'static str,
+    pub sign_in_intro: &'static str,
+    pub email_label: &'static str,
+    pub password_label: &'static str,
+    pub sign_in_button: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_text: &'static str,
+}
+
+pub const PT_PT: Texts = Texts {
+    lang: "pt-PT",
+    language_name: "Português",
+    code: "pt_PT",
+    language_label: "Idioma",
+    skip_to_content: "Saltar para o conteúdo",
+    product: "Sign'Stash — Backoffice",
+    sign_in_title: "Iniciar sessão",
+    sign_in_intro: "Entre com o endereço de e-mail e a palavra-passe da sua conta de operador.",
+    email_label: "Endereço de e-mail",
+    password_label: "Palavra-passe",
+    sign_in_button: "Entrar",
+    not_found_title: "Página não encontrada",
+    not_found_text: "Esta página não existe.",
+};
+
+pub const EN: Texts = Texts {
+    lang: "en",
+    language_name: "English",
+    code: "en",
+    language_label: "Language",
+    skip_to_content: "Skip to content",
+    product: "Sign'Stash — Backoffice",
+    sign_in_title: "Sign in",
+    sign_in_intro: "Sign in with your operator account's e-mail address and password.",
+    email_label: "E-mail address",
+    password_label: "Password",
+    sign_in_button: "Sign in",
+    not_found_title: "Page not found",
+    not_found_text: "This page does not exist.",
+};
+
+pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];
+
+/// The cookie that remembers the operator's choice.
+pub const LANGUAGE_COOKIE: &str = "signstash_backoffice_lang";
+
+/// A language as `?lang=` or the cookie spell it (`pt_PT`, `pt-PT`, `pt`, `en`).
+pub fn parse_language(text: &str) -> Option<Language> {
+    match text {
+        "pt_PT" | "pt-PT" | "pt" => Some(Language::PtPt),
+        "en" => Some(Language::En),
+        _ => None,
+    }
+}
+
+/// The language a request asks for, and whether it was just chosen (`?lang=`: remember it).
+pub fn choose(query: Option<&str>, cookies: Option<&str>) -> (Language, bool) {
+    let asked = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|pair| pair.strip_prefix("lang="))
+        .find_map(parse_language);
+    if let Some(language) = asked {
+        return (language, true);
+    }
+    let remembered = cookies
+        .into_iter()
+        .flat_map(|c| c.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(LANGUAGE_COOKIE)?.strip_prefix('='))
+        .find_map(parse_language);
+    (remembered.unwrap_or(Language::PtPt), false)
+}
+
+/// The `Set-Cookie` value that remembers `language` for a year.
+pub fn language_cookie(language: Language) -> String {
+    format!(
+        "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict; HttpOnly",
+        language.as_str()
+    )
+}
+
+pub fn texts(language: Language) -> &'static Texts {
+    match language {
+        Language::PtPt => &PT_PT,
+        Language::En => &EN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_wins_then_the_cookie_then_portuguese() {
+        assert_eq!(choose(Some("lang=en"), None), (Language::En, true));
+        assert_eq!(
+            choose(Some("x=1&lang=pt"), Some("signstash_backoffice_lang=en")),
+            (Language::PtPt, true)
+        );
+        assert_eq!(
+            choose(None, Some("a=b; signstash_backoffice_lang=en")),
+            (Language::En, false)
+        );
+        assert_eq!(choose(Some("lang=fr"), None), (Language::PtPt, false));
+        assert_eq!(choose(None, None), (Language::PtPt, false));
+    }
+}
