@@ -53,6 +53,7 @@ pub mod env;
 mod error;
 pub mod oauth_keys;
 pub mod operations;
+pub mod operator_sessions;
 pub mod operators;
 pub mod portal_links;
 pub mod templates;

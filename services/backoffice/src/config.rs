@@ -14,17 +14,55 @@ pub struct Config {
     pub database_url: SecretString,
     /// `SIGNSTASH_BACKOFFICE_DB_MAX_CONNECTIONS` (default 5).
     pub db_max_connections: u32,
+    /// `SIGNSTASH_BACKOFFICE_BASE_URL` (default http://127.0.0.1:8081): the public address; an
+    /// `https` one makes the session cookie `Secure`.
+    pub base_url: String,
+    /// `SIGNSTASH_BACKOFFICE_SESSION_IDLE_SECONDS` (default 1800): a session unused this long ends.
+    pub session_idle_seconds: i64,
+    /// `SIGNSTASH_BACKOFFICE_SESSION_ABSOLUTE_SECONDS` (default 28800): a session ends this long
+    /// after sign-in, however busy.
+    pub session_absolute_seconds: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            database_url: SecretString::from(String::new()),
+            db_max_connections: 5,
+            base_url: "http://127.0.0.1:8081".into(),
+            session_idle_seconds: 30 * 60,
+            session_absolute_seconds: 8 * 60 * 60,
+        }
+    }
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, String> {
+        let d = Self::default();
+        let seconds = |name: &str, default: i64| -> Result<i64, String> {
+            let s: i64 = parsed(name, default)?;
+            if s < 1 {
+                return Err(format!("{name}: at least 1"));
+            }
+            Ok(s)
+        };
         Ok(Self {
-            bind: parsed(
-                "SIGNSTASH_BACKOFFICE_BIND",
-                SocketAddr::from(([127, 0, 0, 1], 8081)),
-            )?,
+            bind: parsed("SIGNSTASH_BACKOFFICE_BIND", d.bind)?,
             database_url: SecretString::from(var("DATABASE_URL").ok_or("DATABASE_URL is not set")?),
-            db_max_connections: parsed("SIGNSTASH_BACKOFFICE_DB_MAX_CONNECTIONS", 5)?,
+            db_max_connections: parsed(
+                "SIGNSTASH_BACKOFFICE_DB_MAX_CONNECTIONS",
+                d.db_max_connections,
+            )?,
+            base_url: var("SIGNSTASH_BACKOFFICE_BASE_URL").unwrap_or(d.base_url),
+            session_idle_seconds: seconds(
+                "SIGNSTASH_BACKOFFICE_SESSION_IDLE_SECONDS",
+                d.session_idle_seconds,
+            )?,
+            session_absolute_seconds: seconds(
+                "SIGNSTASH_BACKOFFICE_SESSION_ABSOLUTE_SECONDS",
+                d.session_absolute_seconds,
+            )?,
         })
     }
 }

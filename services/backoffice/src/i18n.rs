@@ -21,6 +21,16 @@ pub struct Texts {
     pub sign_in_button: &'static str,
     pub not_found_title: &'static str,
     pub not_found_text: &'static str,
+    /// The one answer to a wrong e-mail, a wrong password and an operator who may not sign in.
+    pub sign_in_failed: &'static str,
+    pub menu_label: &'static str,
+    pub signed_in_as: &'static str,
+    pub sign_out: &'static str,
+    pub home_title: &'static str,
+    pub home_text: &'static str,
+    pub not_built: &'static str,
+    /// The menus, in [`crate::menu::Menu::ALL`]'s order.
+    pub menus: [&'static str; 11],
 }
 
 pub const PT_PT: Texts = Texts {
@@ -37,6 +47,27 @@ pub const PT_PT: Texts = Texts {
     sign_in_button: "Entrar",
     not_found_title: "Página não encontrada",
     not_found_text: "Esta página não existe.",
+    sign_in_failed:
+        "O endereço de e-mail ou a palavra-passe não estão certos, ou esta conta não pode entrar.",
+    menu_label: "Menu",
+    signed_in_as: "Sessão iniciada como",
+    sign_out: "Terminar sessão",
+    home_title: "Início",
+    home_text: "Escolha um menu.",
+    not_built: "Este menu ainda não está construído.",
+    menus: [
+        "Painel",
+        "Operações",
+        "Consumos",
+        "Operadores",
+        "Certificados",
+        "Serviços cliente",
+        "Empresas emissoras",
+        "Empresas parceiras",
+        "Relatórios",
+        "Configurações de sistema",
+        "Registo de auditoria",
+    ],
 };
 
 pub const EN: Texts = Texts {
@@ -53,6 +84,27 @@ pub const EN: Texts = Texts {
     sign_in_button: "Sign in",
     not_found_title: "Page not found",
     not_found_text: "This page does not exist.",
+    sign_in_failed:
+        "The e-mail address or the password is not right, or this account may not sign in.",
+    menu_label: "Menu",
+    signed_in_as: "Signed in as",
+    sign_out: "Sign out",
+    home_title: "Home",
+    home_text: "Choose a menu.",
+    not_built: "This menu is not built yet.",
+    menus: [
+        "Dashboard",
+        "Operations",
+        "Consumptions",
+        "Operators",
+        "Certificates",
+        "Client services",
+        "Issuer companies",
+        "Partner companies",
+        "Reports",
+        "System configurations",
+        "Audit log",
+    ],
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];

@@ -6,14 +6,27 @@
 //!   8081 by default, graceful shutdown), `/health/live`, `/health/ready`, `/metrics`, one span
 //!   per request, the security headers of every response, a panic answered 500;
 //! - [`i18n`]: the two languages, switchable, remembered in a cookie;
-//! - [`routes`]: the sign-in page (its form: e-mail and password, each with a visible label)
-//!   and the static assets.
+//! - [`routes`]: sign-in (e-mail and password, argon2id off the async workers, one answer
+//!   for every failure), sign-out (a POST), the home page and one page per menu the role may
+//!   use (each "not built yet"), the static assets;
+//! - [`session`]: sessions in PostgreSQL (token stored as its SHA-256, HttpOnly +
+//!   SameSite=Strict cookie, Secure over https, idle and absolute limits, rotated at sign-in,
+//!   ended at the next request once the operator is not ACTIVE);
+//! - [`csrf`]: a POST from another site (`Sec-Fetch-Site`, `Origin`) is refused; signed-in
+//!   forms carry the session's token;
+//! - [`menu`]: the menus and which roles may use each (an exhaustive match);
+//! - [`demo`]: the four development operators `cargo xtask up` prints.
 //!
-//! Signing in (the form's POST), sessions, CSRF, the menus and authorization come next.
+//! The menus' contents, the full authorization policy and tenancy scope, lockout, activation
+//! and the audit log come next.
 
 pub mod config;
+pub mod csrf;
+pub mod demo;
 pub mod i18n;
+pub mod menu;
 pub mod routes;
+pub mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +50,11 @@ pub struct App {
     pub db: PgPool,
     /// Requests by route and status, served at `/metrics`.
     pub requests: Arc<RequestMetrics>,
+    /// Session limits (see [`Config`]).
+    pub session_idle_seconds: i64,
+    pub session_absolute_seconds: i64,
+    /// Cookies get `Secure` (the backoffice is served over https).
+    pub secure_cookies: bool,
 }
 
 #[derive(Clone)]
@@ -50,12 +68,15 @@ impl std::ops::Deref for AppState {
 }
 
 /// The state over a (migrated) pool.
-pub fn state_from(db: PgPool) -> AppState {
+pub fn state_from(db: PgPool, config: &Config) -> AppState {
     AppState(Arc::new(App {
         db,
         requests: Arc::new(RequestMetrics::new(
             "signstash_backoffice_http_requests_total",
         )),
+        session_idle_seconds: config.session_idle_seconds,
+        session_absolute_seconds: config.session_absolute_seconds,
+        secure_cookies: config.base_url.starts_with("https://"),
     }))
 }
 
@@ -67,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(routes::router())
         .fallback(routes::not_found)
+        .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(
             state.requests.clone(),
             signstash_web::metrics::track,
@@ -111,7 +133,7 @@ impl Application {
             config.db_max_connections,
         )
         .await?;
-        Self::with_state(state_from(db), config.bind).await
+        Self::with_state(state_from(db, config), config.bind).await
     }
 
     /// Binds `bind` for a given state (tests).

@@ -1,13 +1,25 @@
 //! The pages and the static assets.
+//!
+//! Anonymous: `/sign-in` (GET the form, POST the credentials). Signed in: `/home` and one page
+//! per menu the operator's role may use (each says it is not built yet), `POST /sign-out`.
+//! Every page that needs a session sends an anonymous visitor to `/sign-in`.
+
+use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::RawQuery;
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Form, Router};
+use secrecy::ExposeSecret as _;
+use signstash_domain::{EmailAddress, OperatorStatus};
+use signstash_store::operator_sessions::{self, Session};
+use signstash_store::{operators, StoreError};
 
 use crate::i18n::{choose, language_cookie, texts, Texts, LANGUAGES};
+use crate::menu::Menu;
+use crate::session;
 use crate::AppState;
 
 const CSS: &[u8] = include_bytes!("../assets/backoffice.css");
@@ -15,9 +27,11 @@ const LOGO: &[u8] = include_bytes!("../assets/logo.svg");
 const FAVICON: &[u8] = include_bytes!("../assets/favicon.svg");
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/sign-in") }))
-        .route("/sign-in", get(sign_in))
+    let mut router = Router::new()
+        .route("/", get(|| async { Redirect::to("/home") }))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", axum::routing::post(sign_out))
+        .route("/home", get(home))
         .route(
             "/assets/backoffice.css",
             get(|| async { asset("text/css; charset=utf-8", CSS) }),
@@ -33,7 +47,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/favicon.ico",
             get(|| async { asset("image/svg+xml", FAVICON) }),
-        )
+        );
+    for menu in Menu::ALL {
+        router = router.route(
+            menu.path(),
+            get(
+                move |state: State<AppState>, query: RawQuery, headers: HeaderMap| {
+                    menu_page(menu, state, query, headers)
+                },
+            ),
+        );
+    }
+    router
 }
 
 fn asset(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse {
@@ -47,6 +72,27 @@ fn asset(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse 
     )
 }
 
+/// A failure of ours (the database): logged, answered 503 without detail.
+pub struct Unavailable(String);
+
+impl From<StoreError> for Unavailable {
+    fn from(e: StoreError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl IntoResponse for Unavailable {
+    fn into_response(self) -> Response {
+        tracing::error!(cause = self.0, "backoffice page failed");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Service unavailable",
+        )
+            .into_response()
+    }
+}
+
 /// A link of the language switch.
 pub struct LanguageLink {
     pub code: &'static str,
@@ -55,12 +101,28 @@ pub struct LanguageLink {
     pub current: bool,
 }
 
-/// The frame of every page: its language and the switch to the other one.
+/// A link of the menu.
+pub struct MenuLink {
+    pub name: &'static str,
+    pub path: &'static str,
+    pub current: bool,
+}
+
+/// What a signed-in page shows of its operator.
+pub struct SignedIn {
+    pub name: String,
+    pub menus: Vec<MenuLink>,
+    pub csrf_token: String,
+}
+
+/// The frame of every page: its language, the switch to the other one and, signed in, the
+/// operator's menu and the sign-out button.
 pub struct Chrome {
     pub t: &'static Texts,
     pub languages: Vec<LanguageLink>,
     /// The path the language switch links to (the page itself).
     pub here: &'static str,
+    pub signed_in: Option<SignedIn>,
     remember: Option<HeaderValue>,
 }
 
@@ -81,10 +143,32 @@ impl Chrome {
                 })
                 .collect(),
             here,
+            signed_in: None,
             remember: chosen
                 .then(|| HeaderValue::from_str(&language_cookie(language)).ok())
                 .flatten(),
         }
+    }
+
+    /// The frame for `session`'s operator: the menus its role may use.
+    fn signed_in(mut self, session: &Session) -> Self {
+        let t = self.t;
+        let here = self.here;
+        self.signed_in = Some(SignedIn {
+            name: session.name.clone(),
+            menus: Menu::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.allowed(session.role))
+                .map(|(i, m)| MenuLink {
+                    name: t.menus[i],
+                    path: m.path(),
+                    current: m.path() == here,
+                })
+                .collect(),
+            csrf_token: session.csrf_token.clone(),
+        });
+        self
     }
 
     /// `status` with the page, remembering a language just chosen.
@@ -103,11 +187,172 @@ impl Chrome {
 #[template(path = "sign_in.html")]
 struct SignInPage<'a> {
     c: &'a Chrome,
+    failed: bool,
+    email: &'a str,
 }
 
-async fn sign_in(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn sign_in_page(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Unavailable> {
+    if session::current(&app, &headers).await?.is_some() {
+        return Ok(Redirect::to("/home").into_response());
+    }
     let c = Chrome::new("/sign-in", query.as_deref(), &headers);
-    c.respond(StatusCode::OK, &SignInPage { c: &c })
+    Ok(c.respond(
+        StatusCode::OK,
+        &SignInPage {
+            c: &c,
+            failed: false,
+            email: "",
+        },
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Checks the credentials with argon2id on a blocking thread, against the operator's hash or,
+/// for an e-mail nobody has, a dummy one, so both cost the same time; a wrong e-mail, a wrong
+/// password and an operator who is not ACTIVE get the same page. On success the session
+/// presented before, if any, ends and a new token is set.
+async fn sign_in(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<Credentials>,
+) -> Result<Response, Unavailable> {
+    let operator = match EmailAddress::try_from(form.email.trim()) {
+        Ok(email) => operators::find_by_email(&app.db, &email).await?,
+        Err(_) => None,
+    };
+    let stored = operator
+        .as_ref()
+        .map(|o| o.password_hash.expose_secret().to_owned());
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || {
+        signstash_oauth::secret::verify_client_secret(&password, stored.as_deref())
+    })
+    .await
+    .unwrap_or(false);
+    let Some(operator) = operator.filter(|o| matches && o.status == OperatorStatus::Active) else {
+        tracing::info!("sign-in refused");
+        let c = Chrome::new("/sign-in", None, &headers);
+        return Ok(c.respond(
+            StatusCode::OK,
+            &SignInPage {
+                c: &c,
+                failed: true,
+                email: &form.email,
+            },
+        ));
+    };
+    if let Some(old) = session::presented(&headers) {
+        operator_sessions::delete(&app.db, &session::hash(&old)).await?;
+    }
+    let token = session::new_token();
+    operator_sessions::create(
+        &app.db,
+        &session::hash(&token),
+        operator.id,
+        &session::new_token(),
+        Some(&peer.ip().to_string()),
+    )
+    .await?;
+    tracing::info!(operator = operator.id.0, "signed in");
+    let mut response = Redirect::to("/home").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&session::cookie(&token, app.secure_cookies)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignOut {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// Ends the session; the form must carry the session's token.
+async fn sign_out(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignOut>,
+) -> Result<Response, Unavailable> {
+    let Some(token) = session::presented(&headers) else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    match session::current(&app, &headers).await? {
+        None => {}
+        Some(s) if s.csrf_token == form.csrf_token => {}
+        Some(_) => return Ok(crate::csrf::forbidden()),
+    }
+    operator_sessions::delete(&app.db, &session::hash(&token)).await?;
+    let mut response = Redirect::to("/sign-in").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&session::removal(app.secure_cookies)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    c: &'a Chrome,
+    title: &'a str,
+    text: &'a str,
+}
+
+async fn home(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Unavailable> {
+    let Some(s) = session::current(&app, &headers).await? else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let c = Chrome::new("/home", query.as_deref(), &headers).signed_in(&s);
+    let t = c.t;
+    Ok(c.respond(
+        StatusCode::OK,
+        &HomePage {
+            c: &c,
+            title: t.home_title,
+            text: t.home_text,
+        },
+    ))
+}
+
+/// A menu's page: 404 to a role that may not use it, as for a path that does not exist.
+async fn menu_page(
+    menu: Menu,
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Unavailable> {
+    let Some(s) = session::current(&app, &headers).await? else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    if !menu.allowed(s.role) {
+        return Ok(not_found_page(query.as_deref(), &headers));
+    }
+    let c = Chrome::new(menu.path(), query.as_deref(), &headers).signed_in(&s);
+    let t = c.t;
+    let index = Menu::ALL.iter().position(|m| *m == menu).unwrap_or(0);
+    Ok(c.respond(
+        StatusCode::OK,
+        &HomePage {
+            c: &c,
+            title: t.menus[index],
+            text: t.not_built,
+        },
+    ))
 }
 
 #[derive(Template)]
@@ -116,8 +361,12 @@ struct NotFoundPage<'a> {
     c: &'a Chrome,
 }
 
+fn not_found_page(query: Option<&str>, headers: &HeaderMap) -> Response {
+    let c = Chrome::new("/sign-in", query, headers);
+    c.respond(StatusCode::NOT_FOUND, &NotFoundPage { c: &c })
+}
+
 /// Any path that names no page.
 pub async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    let c = Chrome::new("/sign-in", query.as_deref(), &headers);
-    c.respond(StatusCode::NOT_FOUND, &NotFoundPage { c: &c })
+    not_found_page(query.as_deref(), &headers)
 }

@@ -1,13 +1,17 @@
 //! The backoffice over HTTP, on a local port, against its own PostgreSQL database.
 #![allow(clippy::unwrap_used)]
 
+use backoffice::config::Config;
 use backoffice::{state_from, Application};
 use sqlx::PgPool;
 
 async fn spawn(pool: PgPool) -> String {
-    let app = Application::with_state(state_from(pool), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let app = Application::with_state(
+        state_from(pool, &Config::default()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     url
@@ -59,9 +63,12 @@ async fn health_metrics_and_request_ids(pool: PgPool) {
 async fn the_sign_in_page_is_portuguese_first_switchable_and_labelled(pool: PgPool) {
     let url = spawn(pool).await;
     let http = client();
-    let root = http.get(format!("{url}/")).send().await.unwrap();
-    assert_eq!(root.status(), 303);
-    assert_eq!(root.headers()["location"], "/sign-in");
+    for path in ["/", "/home", "/operators"] {
+        let r = http.get(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        let to = if path == "/" { "/home" } else { "/sign-in" };
+        assert_eq!(r.headers()["location"], to, "{path}");
+    }
 
     let r = http.get(format!("{url}/sign-in")).send().await.unwrap();
     assert_eq!(r.status(), 200);
