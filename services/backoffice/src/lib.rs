@@ -15,16 +15,18 @@
 //! - [`csrf`]: a POST from another site (`Sec-Fetch-Site`, `Origin`) is refused; signed-in
 //!   forms carry the session's token;
 //! - [`menu`]: the menus and which roles may use each (an exhaustive match);
+//! - [`policy`]: (role, action) → allowed, an exhaustive match with a hand-written matrix
+//!   test (not yet wired to pages: the pages that change things do not exist yet);
 //! - [`demo`]: the four development operators `cargo xtask up` prints.
 //!
-//! The menus' contents, the full authorization policy and tenancy scope, lockout, activation
-//! and the audit log come next.
+//! The menus' contents, the tenancy scope, lockout, activation and the audit log come next.
 
 pub mod config;
 pub mod csrf;
 pub mod demo;
 pub mod i18n;
 pub mod menu;
+pub mod policy;
 pub mod routes;
 pub mod session;
 
