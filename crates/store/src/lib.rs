@@ -56,6 +56,7 @@ pub mod operations;
 pub mod operator_sessions;
 pub mod operators;
 pub mod portal_links;
+pub mod scope;
 pub mod templates;
 pub mod tenancy;
 pub mod usage;

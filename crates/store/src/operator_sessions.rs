@@ -2,10 +2,11 @@
 //! while it is neither idle nor too old and its operator is ACTIVE, and forgets it otherwise,
 //! so blocking an operator ends its sessions at their next request.
 
-use signstash_domain::{OperatorId, Role};
+use signstash_domain::{IssuerCompanyId, OperatorId, PartnerCompanyId, Role};
 use sqlx::{PgExecutor, PgPool};
 
 use crate::error::StoreError;
+use crate::scope::Scope;
 
 /// A live session and who it belongs to.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct Session {
     pub role: Role,
     /// The token its forms carry.
     pub csrf_token: String,
+    /// What its operator may see, read with the session.
+    pub scope: Scope,
 }
 
 /// Starts a session for `operator`.
@@ -47,13 +50,24 @@ pub async fn open(
     idle_seconds: i64,
     absolute_seconds: i64,
 ) -> Result<Option<Session>, StoreError> {
-    let row: Option<(OperatorId, String, Role, String)> = sqlx::query_as(
+    type Row = (
+        OperatorId,
+        String,
+        Role,
+        String,
+        Option<PartnerCompanyId>,
+        Option<IssuerCompanyId>,
+        Vec<i64>,
+    );
+    let row: Option<Row> = sqlx::query_as(
         "UPDATE operator_sessions s SET last_seen_at = now()
          FROM operators o
          WHERE s.token_hash = $1 AND o.id = s.operator_id AND o.status = 'ACTIVE'
            AND s.last_seen_at > now() - make_interval(secs => $2)
            AND s.created_at > now() - make_interval(secs => $3)
-         RETURNING o.id, o.name, o.role, s.csrf_token",
+         RETURNING o.id, o.name, o.role, s.csrf_token, o.partner_company_id, o.issuer_company_id,
+                   ARRAY(SELECT a.issuer_company_id FROM auditor_issuers a
+                         WHERE a.operator_id = o.id ORDER BY 1)",
     )
     .bind(&token_hash[..])
     .bind(idle_seconds as f64)
@@ -61,12 +75,20 @@ pub async fn open(
     .fetch_optional(db)
     .await?;
     match row {
-        Some((operator_id, name, role, csrf_token)) => Ok(Some(Session {
-            operator_id,
-            name,
-            role,
-            csrf_token,
-        })),
+        Some((operator_id, name, role, csrf_token, partner, issuer, audited)) => {
+            Ok(Some(Session {
+                operator_id,
+                name,
+                role,
+                csrf_token,
+                scope: Scope::of(
+                    role,
+                    partner,
+                    issuer,
+                    audited.into_iter().map(IssuerCompanyId).collect(),
+                ),
+            }))
+        }
         None => {
             delete(db, token_hash).await?;
             Ok(None)

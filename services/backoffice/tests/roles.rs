@@ -1,5 +1,6 @@
 //! The development operators over the demo tenants: each signs in with its printed password and
-//! its `<nav>` holds exactly the menus its role may use; a menu it may not use is a 404.
+//! its `<nav>` holds exactly the menus its role may use; a menu it may not use is a 404; its
+//! session's tenancy scope lists exactly the issuer companies it may see.
 #![allow(clippy::unwrap_used)]
 
 use backoffice::config::Config;
@@ -35,7 +36,7 @@ async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPoo
     assert_eq!(audited, ["Demo Issuer"]);
 
     let app = Application::with_state(
-        state_from(pool, &Config::default()),
+        state_from(pool.clone(), &Config::default()),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await
@@ -118,6 +119,29 @@ async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPoo
             .next()
             .unwrap()
             .to_string();
+        // The session's tenancy scope: the issuers its operator may see.
+        let token = cookie.split_once('=').unwrap().1;
+        let session = signstash_store::operator_sessions::open(
+            &pool,
+            &backoffice::session::hash(token),
+            1800,
+            28800,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let issuers: Vec<String> = signstash_store::scope::issuer_companies(&pool, &session.scope)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect();
+        let expected_issuers: &[&str] = match role {
+            // Both demo issuers are under the one demo partner today.
+            Role::SystemAdministrator | Role::Partner => &["Demo Issuer", "Demo Issuer Two"],
+            Role::Issuer | Role::Auditor => &["Demo Issuer"],
+        };
+        assert_eq!(issuers, expected_issuers, "{email}");
         let page = http
             .get(format!("{url}/home?lang=en"))
             .header("cookie", &cookie)
