@@ -13,11 +13,15 @@
 //! - [`security`]: the headers every HTML response carries (CSP, `nosniff`, no framing, no
 //!   referrer, `no-store` unless a route says otherwise);
 //! - [`health`]: `/health/live` and the readiness answer;
-//! - [`page`]: an askama page as a response, with a plain 500 if the template fails.
+//! - [`page`]: an askama page as a response, with a plain 500 if the template fails;
+//! - [`language`]: a page's language from `?lang=`, the service's cookie or its default;
+//! - [`assets`]: a compiled-in static file, cacheable.
 //!
 //! Environment parsing stays in `signstash_store::env`, where every crate already finds it.
 
+pub mod assets;
 pub mod health;
+pub mod language;
 pub mod metrics;
 pub mod page;
 pub mod security;

@@ -112,39 +112,14 @@ pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];
 /// The cookie that remembers the operator's choice.
 pub const LANGUAGE_COOKIE: &str = "signstash_backoffice_lang";
 
-/// A language as `?lang=` or the cookie spell it (`pt_PT`, `pt-PT`, `pt`, `en`).
-pub fn parse_language(text: &str) -> Option<Language> {
-    match text {
-        "pt_PT" | "pt-PT" | "pt" => Some(Language::PtPt),
-        "en" => Some(Language::En),
-        _ => None,
-    }
-}
-
 /// The language a request asks for, and whether it was just chosen (`?lang=`: remember it).
 pub fn choose(query: Option<&str>, cookies: Option<&str>) -> (Language, bool) {
-    let asked = query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .filter_map(|pair| pair.strip_prefix("lang="))
-        .find_map(parse_language);
-    if let Some(language) = asked {
-        return (language, true);
-    }
-    let remembered = cookies
-        .into_iter()
-        .flat_map(|c| c.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(LANGUAGE_COOKIE)?.strip_prefix('='))
-        .find_map(parse_language);
-    (remembered.unwrap_or(Language::PtPt), false)
+    signstash_web::language::choose(query, cookies, LANGUAGE_COOKIE, Language::PtPt)
 }
 
 /// The `Set-Cookie` value that remembers `language` for a year.
 pub fn language_cookie(language: Language) -> String {
-    format!(
-        "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict; HttpOnly",
-        language.as_str()
-    )
+    signstash_web::language::cookie(LANGUAGE_COOKIE, language, "Strict")
 }
 
 pub fn texts(language: Language) -> &'static Texts {

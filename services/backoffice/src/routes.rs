@@ -62,14 +62,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn asset(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            // The same for everyone: caches may keep it.
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        bytes,
-    )
+    signstash_web::assets::serve(content_type, bytes)
 }
 
 /// A failure of ours (the database): logged, answered 503 without detail.
