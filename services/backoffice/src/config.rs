@@ -22,6 +22,15 @@ pub struct Config {
     /// `SIGNSTASH_BACKOFFICE_SESSION_ABSOLUTE_SECONDS` (default 28800): a session ends this long
     /// after sign-in, however busy.
     pub session_absolute_seconds: i64,
+    /// `SIGNSTASH_BACKOFFICE_LOCK_AFTER` (default 5): wrong passwords in a row before an
+    /// operator is LOCKED.
+    pub lock_after: i32,
+    /// `SIGNSTASH_BACKOFFICE_ADDRESS_FAILURES` (default 20): failed sign-ins per address and
+    /// window before every sign-in from that address fails (kept in the database, as the
+    /// portal's limits are, so across instances).
+    pub address_failures: i32,
+    /// `SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS` (default 600).
+    pub failure_window_seconds: i64,
 }
 
 impl Default for Config {
@@ -33,6 +42,9 @@ impl Default for Config {
             base_url: "http://127.0.0.1:8081".into(),
             session_idle_seconds: 30 * 60,
             session_absolute_seconds: 8 * 60 * 60,
+            lock_after: 5,
+            address_failures: 20,
+            failure_window_seconds: 600,
         }
     }
 }
@@ -62,6 +74,13 @@ impl Config {
             session_absolute_seconds: seconds(
                 "SIGNSTASH_BACKOFFICE_SESSION_ABSOLUTE_SECONDS",
                 d.session_absolute_seconds,
+            )?,
+            lock_after: parsed("SIGNSTASH_BACKOFFICE_LOCK_AFTER", d.lock_after)?.max(1),
+            address_failures: parsed("SIGNSTASH_BACKOFFICE_ADDRESS_FAILURES", d.address_failures)?
+                .max(1),
+            failure_window_seconds: seconds(
+                "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
+                d.failure_window_seconds,
             )?,
         })
     }

@@ -57,6 +57,10 @@ pub struct App {
     pub session_absolute_seconds: i64,
     /// Cookies get `Secure` (the backoffice is served over https).
     pub secure_cookies: bool,
+    /// Sign-in limits (see [`Config`]).
+    pub lock_after: i32,
+    pub address_failures: i32,
+    pub failure_window: time::Duration,
 }
 
 #[derive(Clone)]
@@ -79,6 +83,9 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
         session_idle_seconds: config.session_idle_seconds,
         session_absolute_seconds: config.session_absolute_seconds,
         secure_cookies: config.base_url.starts_with("https://"),
+        lock_after: config.lock_after,
+        address_failures: config.address_failures,
+        failure_window: time::Duration::seconds(config.failure_window_seconds),
     }))
 }
 

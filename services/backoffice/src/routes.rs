@@ -15,7 +15,7 @@ use axum::{Form, Router};
 use secrecy::ExposeSecret as _;
 use signstash_domain::{EmailAddress, OperatorStatus};
 use signstash_store::operator_sessions::{self, Session};
-use signstash_store::{operators, StoreError};
+use signstash_store::{operators, portal_links, StoreError};
 
 use crate::i18n::{choose, language_cookie, texts, Texts, LANGUAGES};
 use crate::menu::Menu;
@@ -213,7 +213,8 @@ pub struct Credentials {
 
 /// Checks the credentials with argon2id on a blocking thread, against the operator's hash or,
 /// for an e-mail nobody has, a dummy one, so both cost the same time; a wrong e-mail, a wrong
-/// password and an operator who is not ACTIVE get the same page. On success the session
+/// password, an operator who is not ACTIVE (LOCKED after too many wrong passwords in a row)
+/// and an address with too many failures in the window get the same page. On success the session
 /// presented before, if any, ends and a new token is set.
 async fn sign_in(
     State(app): State<AppState>,
@@ -221,6 +222,11 @@ async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<Credentials>,
 ) -> Result<Response, Unavailable> {
+    // Too many failures from this address: the same page, whoever signs in.
+    let address = peer.ip().to_string();
+    let limit_scope = format!("backoffice-sign-in:{address}");
+    let failures =
+        portal_links::rate_limit_failures(&app.db, &limit_scope, app.failure_window).await?;
     let operator = match EmailAddress::try_from(form.email.trim()) {
         Ok(email) => operators::find_by_email(&app.db, &email).await?,
         Err(_) => None,
@@ -234,8 +240,16 @@ async fn sign_in(
     })
     .await
     .unwrap_or(false);
-    let Some(operator) = operator.filter(|o| matches && o.status == OperatorStatus::Active) else {
-        tracing::info!("sign-in refused");
+    let address_blocked = failures >= app.address_failures;
+    let signed_in = operator
+        .as_ref()
+        .filter(|o| matches && !address_blocked && o.status == OperatorStatus::Active);
+    let Some(operator) = signed_in else {
+        tracing::info!(address_blocked, "sign-in refused");
+        portal_links::rate_limit_record_failure(&app.db, &limit_scope, app.failure_window).await?;
+        if let Some(o) = operator.as_ref().filter(|_| !matches) {
+            operators::record_failed_sign_in(&app.db, o.id, app.lock_after).await?;
+        }
         let c = Chrome::new("/sign-in", None, &headers);
         return Ok(c.respond(
             StatusCode::OK,
@@ -246,6 +260,7 @@ async fn sign_in(
             },
         ));
     };
+    operators::record_sign_in(&app.db, operator.id).await?;
     if let Some(old) = session::presented(&headers) {
         operator_sessions::delete(&app.db, &session::hash(&old)).await?;
     }
@@ -255,7 +270,7 @@ async fn sign_in(
         &session::hash(&token),
         operator.id,
         &session::new_token(),
-        Some(&peer.ip().to_string()),
+        Some(&address),
     )
     .await?;
     tracing::info!(operator = operator.id.0, "signed in");

@@ -1,5 +1,6 @@
 //! Signing in and out over HTTP against PostgreSQL: the session cookie's flags, the one answer
-//! for every failure, CSRF refusals, and sessions that end (sign-out, blocked operator, idle).
+//! for every failure (lockout and the per-address limit included), CSRF refusals, and sessions
+//! that end (sign-out, blocked operator, idle).
 #![allow(clippy::unwrap_used)]
 
 use backoffice::config::Config;
@@ -298,5 +299,51 @@ async fn an_idle_or_old_session_ends(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(app.get("/home", &old).await.status(), 303);
+    assert_eq!(app.sessions().await, 0);
+}
+
+async fn status_and_failures(pool: &PgPool) -> (String, i32) {
+    sqlx::query_as("SELECT status, failed_sign_ins FROM operators")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn wrong_passwords_in_a_row_lock_the_operator_with_the_same_page(pool: PgPool) {
+    let app = Backoffice::spawn(pool).await;
+    let refused = app.sign_in(EMAIL, "wrong").await.text().await.unwrap();
+    // A success starts the count again.
+    app.session().await;
+    assert_eq!(status_and_failures(&app.pool).await, ("ACTIVE".into(), 0));
+    for _ in 0..5 {
+        assert_eq!(app.sign_in(EMAIL, "wrong").await.status(), 200);
+    }
+    assert_eq!(status_and_failures(&app.pool).await.0, "LOCKED");
+    let locked = app.sign_in(EMAIL, PASSWORD).await;
+    assert_eq!(locked.status(), 200);
+    assert!(locked.headers().get("set-cookie").is_none());
+    assert_eq!(locked.text().await.unwrap(), refused, "the same page");
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn an_address_with_too_many_failures_gets_the_same_page_even_with_the_right_password(
+    pool: PgPool,
+) {
+    let app = Backoffice::spawn(pool).await;
+    let refused = app.sign_in(EMAIL, "wrong").await.text().await.unwrap();
+    // 20 failures per address and window by default; unknown e-mails count too.
+    for i in 0..19 {
+        app.sign_in(&format!("nobody{i}@signstash.test"), "x").await;
+    }
+    let r = app.sign_in(EMAIL, PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("set-cookie").is_none());
+    assert_eq!(r.text().await.unwrap(), refused);
+    assert_eq!(
+        status_and_failures(&app.pool).await,
+        ("ACTIVE".into(), 1),
+        "the operator itself is not locked by others' failures"
+    );
     assert_eq!(app.sessions().await, 0);
 }
