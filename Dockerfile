@@ -5,9 +5,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends pkg-config libs
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cargo build --release -p integration-ws -p client-portal -p signstash-sign \
-    && cp target/release/integration-ws target/release/client-portal target/release/signstash-sign \
-          /usr/local/bin/
+RUN cargo build --release -p integration-ws -p client-portal -p backoffice -p signstash-sign \
+    && cp target/release/integration-ws target/release/client-portal target/release/backoffice \
+          target/release/signstash-sign /usr/local/bin/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libssl3 ca-certificates \
@@ -15,11 +15,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends libssl3 ca-cert
     && useradd --system --uid 10001 --home-dir /var/lib/signstash signstash \
     && mkdir -p /var/lib/signstash && chown signstash /var/lib/signstash
 COPY --from=build /usr/local/bin/integration-ws /usr/local/bin/client-portal \
-     /usr/local/bin/signstash-sign /usr/local/bin/
+     /usr/local/bin/backoffice /usr/local/bin/signstash-sign /usr/local/bin/
 USER signstash
 WORKDIR /var/lib/signstash
 ENV SIGNSTASH_INTEGRATION_BIND=0.0.0.0:8080 \
     SIGNSTASH_DOCUMENT_DIR=/var/lib/signstash/documents \
     SIGNSTASH_LOG_JSON=true
-EXPOSE 8080 8082
+EXPOSE 8080 8081 8082
 CMD ["integration-ws", "serve"]

@@ -335,6 +335,8 @@ fn up() -> Result<()> {
         "integration-ws",
         "-p",
         "client-portal",
+        "-p",
+        "backoffice",
     ]))?;
     let bin = root().join("target/release");
     let pki = data.join("pki");
@@ -363,6 +365,8 @@ fn up() -> Result<()> {
     let portal_bind =
         std::env::var("SIGNSTASH_PORTAL_BIND").unwrap_or_else(|_| "127.0.0.1:8082".into());
     let portal_url = format!("http://{portal_bind}");
+    let backoffice_bind =
+        std::env::var("SIGNSTASH_BACKOFFICE_BIND").unwrap_or_else(|_| "127.0.0.1:8081".into());
     let service = |args: &[&str]| {
         let mut c = Command::new(bin.join("integration-ws"));
         c.args(args)
@@ -385,6 +389,12 @@ fn up() -> Result<()> {
         &pki.display().to_string(),
         &demo.display().to_string(),
     ]))?;
+    // The backoffice's development operators, one per role, over the demo tenants.
+    status(
+        Command::new(bin.join("backoffice"))
+            .arg("seed-demo-operators")
+            .env("DATABASE_URL", &database_url),
+    )?;
     // The same UBL example for a receiver: its e-mail lands in .data/mail, its link opens the
     // client portal.
     let request = std::fs::read_to_string(demo.join("sign-request.json"))?;
@@ -402,10 +412,15 @@ fn up() -> Result<()> {
         .env("SIGNSTASH_DOCUMENT_DIR", data.join("documents"))
         .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
         .spawn()?;
+    let mut backoffice = Command::new(bin.join("backoffice"))
+        .env("DATABASE_URL", &database_url)
+        .env("SIGNSTASH_BACKOFFICE_BIND", &backoffice_bind)
+        .spawn()?;
     let url = format!("http://{bind}");
     println!("Sign'Stash (development)");
     println!("  integration-ws   {url}   (OAuth2 token: {url}/oauth/token, timestamp authority without a token: {url}/tsa)");
     println!("  client portal    {portal_url}   (the links in the e-mails: {portal_url}/d/...)");
+    println!("  backoffice       http://{backoffice_bind}   (sign-in and the menus' names so far; their pages come with the rest of issue 14)");
     println!("  PostgreSQL       {database_url}");
     println!(
         "  development PKI  {}   (signer.p12 password: changeit)",
@@ -414,6 +429,11 @@ fn up() -> Result<()> {
     println!(
         "Demo client services (DEVELOPMENT ONLY): demo / demo-secret and demo2 / demo2-secret."
     );
+    println!("Backoffice operators (DEVELOPMENT ONLY):");
+    println!("  admin@signstash.local / admin-demo-password       system administrator");
+    println!("  partner@signstash.local / partner-demo-password   operator of the partner of client service demo");
+    println!("  issuer@signstash.local / issuer-demo-password     operator of demo's issuer");
+    println!("  auditor@signstash.local / auditor-demo-password   audits demo's issuer only");
     println!("Get a token and sign the UBL example (a second identical call answers 409 0.0.7):");
     println!("  TOKEN=$(curl -s -u demo:demo-secret -d grant_type=client_credentials {url}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' --data @{}/sign-request.json {url}/api/v0/document/sign/base64/", demo.display());
@@ -426,6 +446,8 @@ fn up() -> Result<()> {
     let served = status(&mut service(&["serve"]));
     let _ = portal.kill();
     let _ = portal.wait();
+    let _ = backoffice.kill();
+    let _ = backoffice.wait();
     served
 }
 

@@ -91,3 +91,33 @@ pub async fn find_by_email(
     .fetch_optional(db)
     .await?)
 }
+
+/// Counts a failed sign-in (a wrong password) of `id`; at `lock_after` failures in a row an
+/// ACTIVE operator becomes LOCKED (a manager unlocks it).
+pub async fn record_failed_sign_in(
+    db: impl PgExecutor<'_>,
+    id: OperatorId,
+    lock_after: i32,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE operators SET failed_sign_ins = failed_sign_ins + 1,
+             status = CASE WHEN status = 'ACTIVE' AND failed_sign_ins + 1 >= $2 THEN 'LOCKED'
+                           ELSE status END,
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(lock_after)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A successful sign-in of `id`: the failures in a row start again from zero.
+pub async fn record_sign_in(db: impl PgExecutor<'_>, id: OperatorId) -> Result<(), StoreError> {
+    sqlx::query("UPDATE operators SET failed_sign_ins = 0, last_sign_in_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

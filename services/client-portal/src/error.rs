@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use signstash_store::StoreError;
 
 use crate::i18n::{Texts, EN, PT_PT};
@@ -60,18 +60,7 @@ pub fn not_found_page() -> Response {
 }
 
 fn page(status: StatusCode, body: Result<String, askama::Error>) -> Response {
-    match body {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "page template failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "error",
-            )
-                .into_response()
-        }
-    }
+    signstash_web::page::rendered(status, body)
 }
 
 impl IntoResponse for PageError {

@@ -168,38 +168,18 @@ pub const LANGUAGE_COOKIE: &str = "signstash_portal_lang";
 
 /// A language as `?lang=` or the cookie spell it (`pt_PT`, `pt`, `en`).
 pub fn parse_language(text: &str) -> Option<Language> {
-    match text {
-        "pt_PT" | "pt-PT" | "pt" => Some(Language::PtPt),
-        "en" => Some(Language::En),
-        _ => None,
-    }
+    signstash_web::language::parse(text)
 }
 
 /// The language of a page: `?lang=` (which the receiver just chose), else the cookie of an
 /// earlier choice, else the client service's. Also whether the choice must be remembered.
 pub fn choose(query: Option<&str>, cookies: Option<&str>, default: Language) -> (Language, bool) {
-    let asked = query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .filter_map(|pair| pair.strip_prefix("lang="))
-        .find_map(parse_language);
-    if let Some(language) = asked {
-        return (language, true);
-    }
-    let remembered = cookies
-        .into_iter()
-        .flat_map(|c| c.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(LANGUAGE_COOKIE)?.strip_prefix('='))
-        .find_map(parse_language);
-    (remembered.unwrap_or(default), false)
+    signstash_web::language::choose(query, cookies, LANGUAGE_COOKIE, default)
 }
 
 /// The `Set-Cookie` value that remembers `language` for a year.
 pub fn language_cookie(language: Language) -> String {
-    format!(
-        "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
-        language.as_str()
-    )
+    signstash_web::language::cookie(LANGUAGE_COOKIE, language, "Lax")
 }
 
 pub fn texts(language: Language) -> &'static Texts {

@@ -22,27 +22,27 @@ pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod routes;
-pub mod security;
 pub mod signatures;
 pub mod state;
 pub mod xml_view;
+
+/// The headers of every response: the services' shared ones.
+pub use signstash_web::security;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{MatchedPath, State};
-use axum::http::{Request, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use secrecy::ExposeSecret as _;
 use signstash_store::{DocumentStore, MasterKey};
+use signstash_web::span::MakeSpan;
 use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::state::{App, AppState};
@@ -50,14 +50,14 @@ use crate::state::{App, AppState};
 /// Every route of the service, with the middleware every response goes through.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/health/live", get(|| async { "ok" }))
+        .route("/health/live", get(signstash_web::health::live))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics::scrape))
         .merge(routes::router())
         .fallback(|| async { error::not_found_page() })
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
+            state.metrics.requests.clone(),
+            signstash_web::metrics::track,
         ))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(security::headers))
@@ -66,35 +66,15 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(60),
         ))
         // The span names the matched route, never the path: the path holds the token.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<Body>| {
-                    let route = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("unmatched", MatchedPath::as_str);
-                    let request_id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    tracing::info_span!("request", method = %request.method(), route, request_id)
-                })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(
+            signstash_web::span::request_span as MakeSpan,
+            signstash_web::span::span,
+        ))
         .with_state(state)
 }
 
 async fn ready(State(app): State<AppState>) -> StatusCode {
-    let db = sqlx::query("SELECT 1").execute(&app.db).await.is_ok();
-    let store = app.documents.check().await.is_ok();
-    if db && store {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    }
+    signstash_web::health::ready(&app.db, Some(&app.documents)).await
 }
 
 /// The state over a pool (tests build it on their own, migrated, database).
@@ -116,50 +96,38 @@ pub fn state_from(db: PgPool, config: &Config) -> Result<AppState, String> {
 }
 
 /// A built, bound service: `port()` is known before `run` (port 0 allowed).
-pub struct Application {
-    listener: tokio::net::TcpListener,
-    router: Router,
-}
+pub struct Application(signstash_web::Server);
 
 impl Application {
     /// Connects to the database (applying any pending migration, as integration-ws does:
     /// sqlx serialises concurrent runs with a lock), opens the document store and binds.
     pub async fn build(config: &Config) -> Result<Self, String> {
-        let db = signstash_store::connect(
+        let db = signstash_web::server::connect_migrated(
             config.database_url.expose_secret(),
             config.db_max_connections,
         )
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-        signstash_store::MIGRATOR
-            .run(&db)
-            .await
-            .map_err(|e| format!("migrations: {e}"))?;
+        .await?;
         Self::with_state(state_from(db, config)?, config.bind).await
     }
 
     /// Binds `bind` for a given state (tests).
     pub async fn with_state(state: AppState, bind: SocketAddr) -> Result<Self, String> {
-        let listener = tokio::net::TcpListener::bind(bind)
+        signstash_web::Server::bind(bind, router(state))
             .await
-            .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-        Ok(Self {
-            listener,
-            router: router(state),
-        })
+            .map(Self)
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+        self.0.port()
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.listener.local_addr().ok()
+        self.0.local_addr()
     }
 
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
     pub async fn run(self) -> std::io::Result<()> {
-        self.run_until(shutdown_signal()).await
+        self.0.run().await
     }
 
     /// Serves until `shutdown` completes, finishing in-flight requests.
@@ -167,28 +135,6 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        self.0.run_until(shutdown).await
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

@@ -13,79 +13,19 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::webdriver::Browser;
+use common::webdriver::{self, axe_source, Browser};
 use common::{document, sign_request, World};
 use serde_json::json;
 use signstash_test_support::corpus::{self, PdfKind};
 use signstash_test_support::validators;
 use sqlx::PgPool;
 
-fn axe_source() -> Option<String> {
-    let path = std::env::var_os("SIGNSTASH_AXE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            signstash_test_support::workspace_root()
-                .join(".data/node/node_modules/axe-core/axe.min.js")
-        });
-    match std::fs::read_to_string(&path) {
-        Ok(source) => Some(source),
-        Err(e) => {
-            let note = format!(
-                "axe-core not found at {} ({e}); `cargo xtask test` installs it",
-                path.display()
-            );
-            assert!(std::env::var_os("CI").is_none(), "{note}");
-            eprintln!("SKIPPED (not under CI): {note}");
-            None
-        }
-    }
-}
-
 fn artifacts() -> PathBuf {
     signstash_test_support::workspace_root().join("target/test-artifacts/client-portal")
 }
 
-/// The checks every page gets: a screenshot, no console errors (beyond `allowed`), and axe.
 async fn check_page(browser: &Browser, axe: &str, name: &str, allowed: &[&str]) {
-    browser
-        .screenshot(&artifacts().join(format!("{name}.png")))
-        .await;
-    let errors: Vec<(String, String)> = browser
-        .console()
-        .await
-        .into_iter()
-        .filter(|(level, message)| {
-            level == "SEVERE" && !allowed.iter().any(|a| message.contains(a))
-        })
-        .collect();
-    assert!(errors.is_empty(), "{name}: console errors {errors:?}");
-    // axe-core is injected by the test (the page itself loads no script at all).
-    browser.execute(axe, json!([])).await;
-    let violations = browser
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {resultTypes: ['violations']})
-                .then(r => done(r.violations.map(v => ({
-                    id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.map(n => n.target.join(' '))}))))
-                .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));",
-            json!([]),
-        )
-        .await;
-    let violations = violations.as_array().unwrap();
-    std::fs::write(
-        artifacts().join(format!("{name}.axe.json")),
-        serde_json::to_vec_pretty(&violations).unwrap(),
-    )
-    .unwrap();
-    let serious: Vec<_> = violations
-        .iter()
-        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .collect();
-    assert!(
-        serious.is_empty(),
-        "{name}: accessibility violations {serious:#?}"
-    );
+    webdriver::check_page(browser, axe, &artifacts(), name, allowed).await;
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -40,7 +40,7 @@ use crate::state::{App, AppState};
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
-        .route("/health/live", get(|| async { "ok" }))
+        .route("/health/live", get(signstash_web::health::live))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics::scrape))
         .merge(routes::sign::router())
@@ -58,32 +58,28 @@ pub fn router(state: AppState) -> Router {
             work::detach,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
+            state.metrics.requests.clone(),
+            signstash_web::metrics::track,
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             telemetry::panic_response,
         ))
-        .layer(axum::middleware::from_fn(telemetry::span))
+        .layer(axum::middleware::from_fn_with_state(
+            telemetry::request_span as signstash_web::span::MakeSpan,
+            signstash_web::span::span,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }
 
 async fn ready(State(app): State<AppState>) -> axum::http::StatusCode {
-    let db = sqlx::query("SELECT 1").execute(&app.db).await.is_ok();
-    let store = app.documents.check().await.is_ok();
-    if db && store {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
-    }
+    signstash_web::health::ready(&app.db, Some(&app.documents)).await
 }
 
 /// A built, bound service: `port()` is known before `run` (port 0 allowed). The outbox worker
 /// runs from `build` on; `run` stops it (between batches) after the server has drained.
 pub struct Application {
-    listener: tokio::net::TcpListener,
-    router: Router,
+    server: signstash_web::Server,
     outbox_shutdown: tokio::sync::watch::Sender<bool>,
     outbox: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
@@ -92,28 +88,21 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, String> {
-        let db = signstash_store::connect(
+        let db = signstash_web::server::connect_migrated(
             config.database_url.expose_secret(),
             config.db_max_connections,
         )
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-        signstash_store::MIGRATOR
-            .run(&db)
-            .await
-            .map_err(|e| format!("migrations: {e}"))?;
+        .await?;
         let mailer = Arc::new(Mailer::from_config(&MailConfig::from_env()?)?);
         let state = state_with_mailer(db, config, mailer.clone()).await?;
-        let listener = tokio::net::TcpListener::bind(config.bind)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        let work = state.work.clone();
+        let server = signstash_web::Server::bind(config.bind, router(state.clone())).await?;
         let (outbox_shutdown, stop) = tokio::sync::watch::channel(false);
         let outbox = outbox::spawn(state.clone(), mailer, stop.clone());
         let sweeper = sweeper::Sweeper::default().spawn(state.clone(), stop);
         Ok(Self {
-            listener,
-            work: state.work.clone(),
-            router: router(state),
+            server,
+            work,
             outbox_shutdown,
             outbox,
             sweeper,
@@ -121,24 +110,17 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+        self.server.port()
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.listener.local_addr().ok()
+        self.server.local_addr()
     }
 
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests, then lets the outbox worker
     /// finish and record its current batch.
     pub async fn run(self) -> std::io::Result<()> {
-        // The peer address is what the token endpoint's throttle counts by.
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+        let served = self.server.run().await;
         // Work whose client went away before the shutdown still finishes.
         self.work.close();
         self.work.wait().await;
@@ -149,22 +131,6 @@ impl Application {
         }
         served
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
 /// The state for a database that is migrated already (tests build it on their own pool). Its

@@ -7,46 +7,21 @@ use integration_ws::Application;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let json = match signstash_store::env::flag("SIGNSTASH_LOG_JSON", false) {
-        Ok(json) => json,
-        Err(e) => {
-            eprintln!("integration-ws: {e}");
-            return std::process::ExitCode::FAILURE;
+    signstash_web::start::main("integration-ws", || async {
+        let config = Config::from_env()?;
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        match args
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [] | ["serve"] => serve(config).await,
+            ["seed-demo", pki, out] => seed_demo(config, pki, out).await,
+            _ => Err("usage: integration-ws [serve | seed-demo PKI_DIR OUT_DIR]".into()),
         }
-    };
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    if json {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .json()
-            .init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
-    let result = match Config::from_env() {
-        Err(e) => Err(e),
-        Ok(config) => {
-            let args: Vec<String> = std::env::args().skip(1).collect();
-            match args
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .as_slice()
-            {
-                [] | ["serve"] => serve(config).await,
-                ["seed-demo", pki, out] => seed_demo(config, pki, out).await,
-                _ => Err("usage: integration-ws [serve | seed-demo PKI_DIR OUT_DIR]".into()),
-            }
-        }
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("integration-ws: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    })
+    .await
 }
 
 async fn serve(config: Config) -> Result<(), String> {

@@ -1,15 +1,16 @@
 //! Prometheus metrics at `/metrics`, in the text exposition format: requests by route and
-//! status, signing latency by format, documents by sign status, and the outbox depth (read
+//! status (the services' shared counter, [`signstash_web::metrics`]), signing latency by format, documents by sign status, and the outbox depth (read
 //! from the database when scraped). Kept dependency-free: a few counters under one mutex.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+
+use signstash_web::metrics::RequestMetrics;
 
 use crate::state::AppState;
 
@@ -25,26 +26,30 @@ struct Histogram {
 
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
     signing: BTreeMap<String, Histogram>,
     documents: BTreeMap<String, u64>,
 }
 
-#[derive(Default)]
-pub struct Metrics(Mutex<Inner>);
+pub struct Metrics {
+    /// Requests by method, matched route (never the raw path: ids would explode the labels)
+    /// and status.
+    pub requests: Arc<RequestMetrics>,
+    inner: Mutex<Inner>,
+}
 
-impl Metrics {
-    pub fn request(&self, method: &str, route: &str, status: u16) {
-        if let Ok(mut m) = self.0.lock() {
-            *m.requests
-                .entry((method.to_string(), route.to_string(), status))
-                .or_default() += 1;
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            requests: Arc::new(RequestMetrics::new("signstash_http_requests_total")),
+            inner: Mutex::default(),
         }
     }
+}
 
+impl Metrics {
     /// One document signed (or not) in `elapsed`; `format` is PAdES, XAdES or CAdES.
     pub fn document(&self, format: &str, sign_status: &str, elapsed: Duration) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.inner.lock() {
             *m.documents.entry(sign_status.to_string()).or_default() += 1;
             let h = m.signing.entry(format.to_string()).or_default();
             let secs = elapsed.as_secs_f64();
@@ -60,11 +65,8 @@ impl Metrics {
 
     pub fn render(&self, outbox_depth: Option<i64>) -> String {
         let mut out = String::new();
-        let Ok(m) = self.0.lock() else { return out };
-        out.push_str("# HELP signstash_http_requests_total HTTP requests by route and status.\n# TYPE signstash_http_requests_total counter\n");
-        for ((method, route, status), n) in &m.requests {
-            let _ = writeln!(out, "signstash_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
-        }
+        self.requests.render(&mut out);
+        let Ok(m) = self.inner.lock() else { return out };
         out.push_str("# HELP signstash_signing_seconds Time to sign one document, by format.\n# TYPE signstash_signing_seconds histogram\n");
         for (format, h) in &m.signing {
             for (i, bound) in BUCKETS.iter().enumerate() {
@@ -102,26 +104,12 @@ impl Metrics {
     }
 }
 
-/// Counts every request by its matched route (never the raw path: ids would explode the labels).
-pub async fn track(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let response = next.run(request).await;
-    app.metrics
-        .request(&method, &route, response.status().as_u16());
-    response
-}
-
 pub async fn scrape(State(app): State<AppState>) -> Response {
     let depth = signstash_store::deliveries::queue_depth(&app.db).await.ok();
     (
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
+            signstash_web::metrics::CONTENT_TYPE,
         )],
         app.metrics.render(depth),
     )

@@ -1,6 +1,5 @@
 //! The portal's own static files, compiled in: nothing is loaded from anywhere else.
 
-use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -33,12 +32,5 @@ pub fn router() -> Router<AppState> {
 }
 
 fn asset(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            // The same for everyone and free of any document content: caches may keep it.
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        bytes,
-    )
+    signstash_web::assets::serve(content_type, bytes)
 }

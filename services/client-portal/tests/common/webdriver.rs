@@ -1,7 +1,8 @@
 //! Headless Chromium driven through chromedriver's W3C WebDriver API (plain HTTP + JSON), for
 //! the browser tests: open pages, click, read, run scripts, take screenshots, read the
-//! console, download. Debian's `chromium` and `chromium-driver`; a test is skipped outside CI
-//! when they are missing.
+//! console, download — and [`check_page`], what every page of a browser test gets (screenshot,
+//! console, axe-core). Debian's `chromium` and `chromium-driver`; a test is skipped outside CI
+//! when they are missing. The backoffice's browser test includes this file by path.
 
 #![allow(dead_code)]
 
@@ -290,4 +291,79 @@ fn delete_blocking(url: &str) -> std::io::Result<()> {
     let mut sink = Vec::new();
     let _ = stream.read_to_end(&mut sink);
     Ok(())
+}
+
+/// axe-core's source: `SIGNSTASH_AXE`, else `.data/node` (`cargo xtask test` installs it);
+/// `None` (the test is skipped) when missing outside CI.
+pub fn axe_source() -> Option<String> {
+    let path = std::env::var_os("SIGNSTASH_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            signstash_test_support::workspace_root()
+                .join(".data/node/node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(e) => {
+            let note = format!(
+                "axe-core not found at {} ({e}); `cargo xtask test` installs it",
+                path.display()
+            );
+            assert!(std::env::var_os("CI").is_none(), "{note}");
+            eprintln!("SKIPPED (not under CI): {note}");
+            None
+        }
+    }
+}
+
+/// The checks every page gets: a screenshot `artifacts/{name}.png`, no console errors (beyond
+/// `allowed`), and axe-core without serious or critical violations (its report beside the
+/// screenshot).
+pub async fn check_page(
+    browser: &Browser,
+    axe: &str,
+    artifacts: &Path,
+    name: &str,
+    allowed: &[&str],
+) {
+    std::fs::create_dir_all(artifacts).unwrap();
+    browser
+        .screenshot(&artifacts.join(format!("{name}.png")))
+        .await;
+    let errors: Vec<(String, String)> = browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|(level, message)| {
+            level == "SEVERE" && !allowed.iter().any(|a| message.contains(a))
+        })
+        .collect();
+    assert!(errors.is_empty(), "{name}: console errors {errors:?}");
+    // axe-core is injected by the test (the pages themselves load no script at all).
+    browser.execute(axe, json!([])).await;
+    let violations = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']})
+                .then(r => done(r.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map(n => n.target.join(' '))}))))
+                .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));",
+            json!([]),
+        )
+        .await;
+    let violations = violations.as_array().unwrap();
+    std::fs::write(
+        artifacts.join(format!("{name}.axe.json")),
+        serde_json::to_vec_pretty(&violations).unwrap(),
+    )
+    .unwrap();
+    let serious: Vec<_> = violations
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(
+        serious.is_empty(),
+        "{name}: accessibility violations {serious:#?}"
+    );
 }

@@ -1,0 +1,125 @@
+//! The tenancy scope: which issuer companies a signed-in operator may see — all of them (the
+//! platform), a partner's subtree, one issuer, or the issuers an auditor audits. It is built only
+//! from a session read from the database ([`crate::operator_sessions::open`]); nothing outside
+//! this crate can make one, so a query that takes a `&Scope` cannot be called with a scope the
+//! operator does not have. Every store query that lists, shows or exports for the backoffice is
+//! to take one ([`issuer_companies`] is the first).
+
+use signstash_domain::{IssuerCompanyId, PartnerCompanyId, Role};
+use sqlx::PgExecutor;
+
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope(Kind);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    All,
+    Partner(PartnerCompanyId),
+    Issuer(IssuerCompanyId),
+    Issuers(Vec<IssuerCompanyId>),
+}
+
+/// What a scope covers, to read (not to build) one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covers<'a> {
+    All,
+    Partner(PartnerCompanyId),
+    Issuer(IssuerCompanyId),
+    Issuers(&'a [IssuerCompanyId]),
+}
+
+impl Scope {
+    /// The scope of an operator with `role` in its company; `audited` are an auditor's issuers.
+    /// An operator whose company does not fit its role (which the schema's checks prevent)
+    /// sees nothing.
+    pub(crate) fn of(
+        role: Role,
+        partner: Option<PartnerCompanyId>,
+        issuer: Option<IssuerCompanyId>,
+        audited: Vec<IssuerCompanyId>,
+    ) -> Self {
+        Self(match (role, partner, issuer) {
+            (Role::SystemAdministrator, _, _) => Kind::All,
+            (Role::Partner, Some(p), _) => Kind::Partner(p),
+            (Role::Issuer, _, Some(i)) => Kind::Issuer(i),
+            (Role::Auditor, _, _) => Kind::Issuers(audited),
+            (Role::Partner | Role::Issuer, _, _) => Kind::Issuers(Vec::new()),
+        })
+    }
+
+    pub fn covers(&self) -> Covers<'_> {
+        match &self.0 {
+            Kind::All => Covers::All,
+            Kind::Partner(p) => Covers::Partner(*p),
+            Kind::Issuer(i) => Covers::Issuer(*i),
+            Kind::Issuers(list) => Covers::Issuers(list),
+        }
+    }
+
+    /// The parameters of [`ISSUER_IN_SCOPE`]: everything?, the partner, the issuers.
+    fn params(&self) -> (bool, Option<i64>, Vec<i64>) {
+        match &self.0 {
+            Kind::All => (true, None, Vec::new()),
+            Kind::Partner(p) => (false, Some(p.0), Vec::new()),
+            Kind::Issuer(i) => (false, None, vec![i.0]),
+            Kind::Issuers(list) => (false, None, list.iter().map(|i| i.0).collect()),
+        }
+    }
+}
+
+/// The condition on an `issuer_companies` row aliased `ic`, over parameters $1–$3
+/// ([`Scope::params`]).
+const ISSUER_IN_SCOPE: &str = "($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))";
+
+/// The issuer companies in `scope`, by name: `(id, name)`.
+pub async fn issuer_companies(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+) -> Result<Vec<(IssuerCompanyId, String)>, StoreError> {
+    let (all, partner, issuers) = scope.params();
+    Ok(sqlx::query_as(&format!(
+        "SELECT ic.id, ic.name FROM issuer_companies ic WHERE {ISSUER_IN_SCOPE} ORDER BY ic.name, ic.id"
+    ))
+    .bind(all)
+    .bind(partner)
+    .bind(issuers)
+    .fetch_all(db)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_gets_its_scope_and_a_misfit_gets_nothing() {
+        let p = PartnerCompanyId(7);
+        let i = IssuerCompanyId(9);
+        assert_eq!(
+            Scope::of(Role::SystemAdministrator, None, None, vec![]).covers(),
+            Covers::All
+        );
+        assert_eq!(
+            Scope::of(Role::Partner, Some(p), None, vec![]).covers(),
+            Covers::Partner(p)
+        );
+        assert_eq!(
+            Scope::of(Role::Issuer, Some(p), Some(i), vec![]).covers(),
+            Covers::Issuer(i)
+        );
+        assert_eq!(
+            Scope::of(Role::Auditor, None, None, vec![i]).covers(),
+            Covers::Issuers(&[i])
+        );
+        assert_eq!(
+            Scope::of(Role::Partner, None, None, vec![]).covers(),
+            Covers::Issuers(&[])
+        );
+        assert_eq!(
+            Scope::of(Role::Issuer, Some(p), None, vec![i]).covers(),
+            Covers::Issuers(&[])
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! Typed configuration from `SIGNSTASH_BACKOFFICE_*` variables (and `DATABASE_URL`), listed with
+//! their defaults in `.env.example`. A bad value fails start-up naming the variable.
+
+use std::net::SocketAddr;
+
+use secrecy::SecretString;
+use signstash_store::env::{parsed, var};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `SIGNSTASH_BACKOFFICE_BIND` (default 127.0.0.1:8081; port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`: the platform's database, the one integration-ws uses.
+    pub database_url: SecretString,
+    /// `SIGNSTASH_BACKOFFICE_DB_MAX_CONNECTIONS` (default 5).
+    pub db_max_connections: u32,
+    /// `SIGNSTASH_BACKOFFICE_BASE_URL` (default http://127.0.0.1:8081): the public address; an
+    /// `https` one makes the session cookie `Secure`.
+    pub base_url: String,
+    /// `SIGNSTASH_BACKOFFICE_SESSION_IDLE_SECONDS` (default 1800): a session unused this long ends.
+    pub session_idle_seconds: i64,
+    /// `SIGNSTASH_BACKOFFICE_SESSION_ABSOLUTE_SECONDS` (default 28800): a session ends this long
+    /// after sign-in, however busy.
+    pub session_absolute_seconds: i64,
+    /// `SIGNSTASH_BACKOFFICE_LOCK_AFTER` (default 5): wrong passwords in a row before an
+    /// operator is LOCKED.
+    pub lock_after: i32,
+    /// `SIGNSTASH_BACKOFFICE_ADDRESS_FAILURES` (default 20): failed sign-ins per address and
+    /// window before every sign-in from that address fails (kept in the database, as the
+    /// portal's limits are, so across instances).
+    pub address_failures: i32,
+    /// `SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS` (default 600).
+    pub failure_window_seconds: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            database_url: SecretString::from(String::new()),
+            db_max_connections: 5,
+            base_url: "http://127.0.0.1:8081".into(),
+            session_idle_seconds: 30 * 60,
+            session_absolute_seconds: 8 * 60 * 60,
+            lock_after: 5,
+            address_failures: 20,
+            failure_window_seconds: 600,
+        }
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let d = Self::default();
+        let seconds = |name: &str, default: i64| -> Result<i64, String> {
+            let s: i64 = parsed(name, default)?;
+            if s < 1 {
+                return Err(format!("{name}: at least 1"));
+            }
+            Ok(s)
+        };
+        Ok(Self {
+            bind: parsed("SIGNSTASH_BACKOFFICE_BIND", d.bind)?,
+            database_url: SecretString::from(var("DATABASE_URL").ok_or("DATABASE_URL is not set")?),
+            db_max_connections: parsed(
+                "SIGNSTASH_BACKOFFICE_DB_MAX_CONNECTIONS",
+                d.db_max_connections,
+            )?,
+            base_url: var("SIGNSTASH_BACKOFFICE_BASE_URL").unwrap_or(d.base_url),
+            session_idle_seconds: seconds(
+                "SIGNSTASH_BACKOFFICE_SESSION_IDLE_SECONDS",
+                d.session_idle_seconds,
+            )?,
+            session_absolute_seconds: seconds(
+                "SIGNSTASH_BACKOFFICE_SESSION_ABSOLUTE_SECONDS",
+                d.session_absolute_seconds,
+            )?,
+            lock_after: parsed("SIGNSTASH_BACKOFFICE_LOCK_AFTER", d.lock_after)?.max(1),
+            address_failures: parsed("SIGNSTASH_BACKOFFICE_ADDRESS_FAILURES", d.address_failures)?
+                .max(1),
+            failure_window_seconds: seconds(
+                "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
+                d.failure_window_seconds,
+            )?,
+        })
+    }
+}

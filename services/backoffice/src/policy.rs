@@ -1,0 +1,156 @@
+//! Authorization: one pure function from (operator, action) to allowed, an exhaustive match
+//! over actions, so a new action does not compile until someone decides who may do it. Which
+//! *rows* an operator may touch is the tenancy scope's job, not this one's; an operator acting
+//! on another operator also needs [`Role::can_manage`].
+//!
+//! Decided from `../shared/design/backoffice.md` and issue 14; where they are silent (marked
+//! "assumed") the rule is the narrower one.
+
+use signstash_domain::Role;
+
+use crate::menu::Menu;
+
+/// Everything an operator can ask the backoffice to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Open a menu (its list and details).
+    View(Menu),
+    /// Create an operator, edit its name and status, unlock it.
+    ManageOperators,
+    /// Create a partner company (assumed: the platform only).
+    CreatePartner,
+    /// Edit a partner company's details (the platform, or a partner its own).
+    EditPartner,
+    /// Set a partner's usage limit (admin only, as the issue says).
+    SetPartnerLimit,
+    /// Create or edit an issuer company.
+    ManageIssuers,
+    /// Set an issuer's usage limit (the design: a reseller partner, and the platform; telling
+    /// a reseller from an integrator needs the operator's company, not only its role, so for
+    /// now every partner may, and the pages that set limits must narrow it when they come).
+    SetIssuerLimit,
+    /// REGISTERED → ACTIVE, ACTIVE ⇄ SUSPENDED, → BLOCKED.
+    ChangeIssuerStatus,
+    /// → DELETED (assumed: the platform only; data is kept for custody).
+    DeleteIssuer,
+    /// Create a client service (the design: partner and admin).
+    CreateClientService,
+    /// Edit a client service, its status, visual templates, SMTP; rotate its secret; run its
+    /// configuration test.
+    ManageClientServices,
+    /// A client service's general configuration (the design: admin edits).
+    EditClientServiceConfiguration,
+    /// Add, edit, renew certificates (the design: the issuer).
+    ManageCertificates,
+    /// Certificate authorities, system templates, general configuration.
+    EditSystemConfiguration,
+}
+
+/// Whether `role` may do `action`. Auditors never change anything.
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Role::{Auditor, Issuer, Partner, SystemAdministrator};
+    match action {
+        Action::View(menu) => menu.allowed(role),
+        Action::ManageOperators => matches!(role, SystemAdministrator | Partner | Issuer),
+        Action::CreatePartner | Action::SetPartnerLimit | Action::DeleteIssuer => {
+            matches!(role, SystemAdministrator)
+        }
+        Action::EditPartner
+        | Action::ManageIssuers
+        | Action::SetIssuerLimit
+        | Action::ChangeIssuerStatus
+        | Action::CreateClientService => matches!(role, SystemAdministrator | Partner),
+        Action::ManageClientServices => matches!(role, SystemAdministrator | Partner | Issuer),
+        Action::EditClientServiceConfiguration | Action::EditSystemConfiguration => {
+            matches!(role, SystemAdministrator)
+        }
+        Action::ManageCertificates => match role {
+            Issuer => true,
+            SystemAdministrator | Partner | Auditor => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    /// Written by hand, row by row (admin, partner, issuer, auditor); never computed from
+    /// `allowed`. `View` is covered by the menu table's own test.
+    const MATRIX: [(Action, [bool; 4]); 13] = [
+        (ManageOperators, [true, true, true, false]),
+        (CreatePartner, [true, false, false, false]),
+        (EditPartner, [true, true, false, false]),
+        (SetPartnerLimit, [true, false, false, false]),
+        (ManageIssuers, [true, true, false, false]),
+        (SetIssuerLimit, [true, true, false, false]),
+        (ChangeIssuerStatus, [true, true, false, false]),
+        (DeleteIssuer, [true, false, false, false]),
+        (CreateClientService, [true, true, false, false]),
+        (ManageClientServices, [true, true, true, false]),
+        (EditClientServiceConfiguration, [true, false, false, false]),
+        (ManageCertificates, [false, false, true, false]),
+        (EditSystemConfiguration, [true, false, false, false]),
+    ];
+
+    const ROLES: [Role; 4] = [
+        Role::SystemAdministrator,
+        Role::Partner,
+        Role::Issuer,
+        Role::Auditor,
+    ];
+
+    /// The matrix's row of each action: a new action fails to compile here until it has one.
+    fn row(action: Action) -> Option<usize> {
+        Some(match action {
+            View(_) => return None,
+            ManageOperators => 0,
+            CreatePartner => 1,
+            EditPartner => 2,
+            SetPartnerLimit => 3,
+            ManageIssuers => 4,
+            SetIssuerLimit => 5,
+            ChangeIssuerStatus => 6,
+            DeleteIssuer => 7,
+            CreateClientService => 8,
+            ManageClientServices => 9,
+            EditClientServiceConfiguration => 10,
+            ManageCertificates => 11,
+            EditSystemConfiguration => 12,
+        })
+    }
+
+    #[test]
+    fn the_matrix_has_one_row_per_action() {
+        for (i, (action, _)) in MATRIX.iter().enumerate() {
+            assert_eq!(row(*action), Some(i), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn every_action_is_allowed_to_exactly_the_roles_of_the_matrix() {
+        for (action, expected) in MATRIX {
+            for (role, allowed_expected) in ROLES.iter().zip(expected) {
+                assert_eq!(
+                    allowed(*role, action),
+                    allowed_expected,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_auditor_changes_nothing_and_views_only_its_menus() {
+        for (action, _) in MATRIX {
+            assert!(!allowed(Role::Auditor, action), "{action:?}");
+        }
+        for menu in Menu::ALL {
+            assert_eq!(
+                allowed(Role::Auditor, View(menu)),
+                menu.allowed(Role::Auditor)
+            );
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The operators in a real browser: headless Chromium (Debian's `chromium` through
+//! `chromedriver`) signs in as each development operator — first with a wrong password — opens
+//! every menu its `<nav>` offers, switches language and signs out with the button. On every
+//! page: no console error, an axe-core check with no serious or critical violation, and a
+//! screenshot under `target/test-artifacts/backoffice/`. The browser sends its own `Origin` and
+//! `Sec-Fetch-Site` with every form, so this also shows the CSRF check lets real forms through.
+//!
+//! Without Chromium, chromedriver or axe-core the test fails under CI and is skipped elsewhere,
+//! as the portal's is (whose WebDriver client it shares).
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../client-portal/tests/common/webdriver.rs"]
+mod webdriver;
+
+use std::path::PathBuf;
+
+use backoffice::config::Config;
+use backoffice::demo::{seed_demo_operators, DEMO_OPERATORS};
+use backoffice::{state_from, Application};
+use serde_json::json;
+use signstash_test_support::pki::TestPki;
+use sqlx::PgPool;
+use webdriver::{axe_source, Browser};
+
+fn artifacts() -> PathBuf {
+    signstash_test_support::workspace_root().join("target/test-artifacts/backoffice")
+}
+
+async fn check_page(browser: &Browser, axe: &str, name: &str) {
+    webdriver::check_page(browser, axe, &artifacts(), name, &[]).await;
+}
+
+async fn sign_in(browser: &Browser, email: &str, password: &str) {
+    let field = browser.wait_for("#email").await;
+    browser.type_into(&field, email).await;
+    let field = browser.wait_for("#password").await;
+    browser.type_into(&field, password).await;
+    let submit = browser.wait_for("form.sign-in button[type=submit]").await;
+    browser.click(&submit).await;
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn each_operator_in_chromium_signs_in_opens_its_menus_and_signs_out(pool: PgPool) {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let pki = TestPki::new();
+    integration_ws::demo::seed_demo_tenants(
+        &pool,
+        &signstash_store::MasterKey::generate(),
+        pki.path(),
+    )
+    .await
+    .unwrap();
+    seed_demo_operators(&pool).await.unwrap();
+    let app = Application::with_state(
+        state_from(pool, &Config::default()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let Some(browser) = Browser::start("pt-PT").await else {
+        return;
+    };
+
+    browser.goto(&format!("{url}/home")).await;
+    browser.wait_for("html[lang='pt-PT'] form.sign-in").await;
+    check_page(&browser, &axe, "sign-in").await;
+    // A wrong password: the same form again, with its message and the e-mail kept.
+    sign_in(&browser, "admin@signstash.local", "wrong-password").await;
+    browser.wait_for("p.message-error").await;
+    check_page(&browser, &axe, "sign-in-failed").await;
+
+    for (email, password, _, role) in DEMO_OPERATORS {
+        let role = format!("{role:?}").to_lowercase();
+        browser.goto(&format!("{url}/sign-in")).await;
+        // The e-mail field may keep an earlier value: clear it through a fresh page.
+        browser
+            .execute("document.getElementById('email').value = '';", json!([]))
+            .await;
+        sign_in(&browser, email, password).await;
+        browser.wait_for("nav.menu").await;
+        check_page(&browser, &axe, &format!("{role}-home")).await;
+        let links = browser.find_all("nav.menu a").await;
+        let mut paths = Vec::new();
+        for link in &links {
+            paths.push(browser.attribute(link, "href").await.unwrap());
+        }
+        assert!(!paths.is_empty(), "{email}");
+        for path in &paths {
+            browser.goto(&format!("{url}{path}")).await;
+            browser.wait_for("nav.menu a[aria-current='page']").await;
+            let name = path.trim_start_matches('/');
+            check_page(&browser, &axe, &format!("{role}-{name}")).await;
+        }
+        // English, then sign out with the button (a POST with the form token).
+        let english = browser.wait_for("a[hreflang='en']").await;
+        browser.click(&english).await;
+        browser.wait_for("html[lang='en'] nav.menu").await;
+        check_page(&browser, &axe, &format!("{role}-english")).await;
+        let sign_out = browser.wait_for("form.sign-out button").await;
+        browser.click(&sign_out).await;
+        browser.wait_for("form.sign-in").await;
+        assert!(browser.url().await.ends_with("/sign-in"));
+        // The language stays; back to Portuguese for the next operator.
+        browser.goto(&format!("{url}/sign-in?lang=pt_PT")).await;
+    }
+}
