@@ -159,18 +159,55 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The state of a partner or issuer company.
+    /// The state of a partner company.
     pub enum CompanyStatus {
         /// Working.
         Active = "ACTIVE",
-        /// Switched off (an inactive issuer answers `1.2.0`).
+        /// Switched off: its operators cannot sign in.
         Inactive = "INACTIVE",
+    }
+}
+
+wire_enum! {
+    /// The lifecycle of an issuer company (`../shared/design/backoffice.md`): REGISTERED →
+    /// ACTIVE → SUSPENDED or BLOCKED → DELETED. Only an ACTIVE issuer's client services work
+    /// (any other answers `1.2.0`).
+    pub enum IssuerStatus {
+        /// Created, not yet activated.
+        Registered = "REGISTERED",
+        /// Working.
+        Active = "ACTIVE",
+        /// Its services are refused; its operators still sign in.
+        Suspended = "SUSPENDED",
+        /// Its services are refused and its operators cannot sign in.
+        Blocked = "BLOCKED",
+        /// Nothing works; its data is kept for custody.
+        Deleted = "DELETED",
+    }
+}
+
+impl IssuerStatus {
+    /// Whether its operators may sign in.
+    pub fn allows_sign_in(self) -> bool {
+        matches!(self, Self::Registered | Self::Active | Self::Suspended)
+    }
+}
+
+wire_enum! {
+    /// What kind of partner a partner company is.
+    pub enum PartnerKind {
+        /// Integrates Sign'Stash into its own software.
+        Integrator = "INTEGRATOR",
+        /// Resells Sign'Stash; sets its issuers' usage limits.
+        Reseller = "RESELLER",
     }
 }
 
 wire_enum! {
     /// The state of a backoffice operator.
     pub enum OperatorStatus {
+        /// Created; sets a password from the activation e-mail, then ACTIVE.
+        Registered = "REGISTERED",
         /// Can sign in.
         Active = "ACTIVE",
         /// Switched off by a manager.
@@ -332,6 +369,9 @@ mod tests {
         check(SignatureType::ALL);
         check(FolderContent::ALL);
         check(ClientServiceStatus::ALL);
+        check(IssuerStatus::ALL);
+        check(PartnerKind::ALL);
+        check(OperatorStatus::ALL);
         check(KeySourceKind::ALL);
         check(TemplateKind::ALL);
         check(JwtAlgorithm::ALL);

@@ -2,7 +2,7 @@
 
 use secrecy::SecretString;
 use signstash_domain::{
-    Alias, CertificateId, ClientServiceId, ClientServiceStatus, CompanyStatus, IssuerCompanyId,
+    Alias, CertificateId, ClientServiceId, ClientServiceStatus, IssuerCompanyId, IssuerStatus,
     Language, TemplateId, VatNumber,
 };
 use sqlx::postgres::PgRow;
@@ -41,8 +41,8 @@ pub struct IssuerSummary {
     pub vat_number: VatNumber,
     /// Country (alpha-3).
     pub country_code: String,
-    /// Active or not.
-    pub status: CompanyStatus,
+    /// Its lifecycle status (only ACTIVE works).
+    pub status: IssuerStatus,
 }
 
 /// Per-client-service SMTP settings; `None` fields fall back to the system's.

@@ -1,6 +1,8 @@
 //! Partner and issuer companies (the tree system → partners → issuers).
 
-use signstash_domain::{CompanyStatus, EmailAddress, IssuerCompanyId, PartnerCompanyId, VatNumber};
+use signstash_domain::{
+    CompanyStatus, EmailAddress, IssuerCompanyId, IssuerStatus, PartnerCompanyId, VatNumber,
+};
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
@@ -61,8 +63,8 @@ pub struct IssuerCompany {
     pub city: Option<String>,
     /// Contact e-mail.
     pub email: Option<EmailAddress>,
-    /// Active or not (`1.2.0` when not).
-    pub status: CompanyStatus,
+    /// Its lifecycle status (`1.2.0` unless ACTIVE).
+    pub status: IssuerStatus,
     /// Created.
     pub created_at: OffsetDateTime,
 }
@@ -121,11 +123,11 @@ pub async fn find_issuer(
     .await?)
 }
 
-/// Switches an issuer company on or off.
+/// Sets an issuer company's lifecycle status.
 pub async fn set_issuer_status(
     db: impl PgExecutor<'_>,
     id: IssuerCompanyId,
-    status: CompanyStatus,
+    status: IssuerStatus,
 ) -> Result<(), StoreError> {
     one_row(
         sqlx::query("UPDATE issuer_companies SET status = $2, updated_at = now() WHERE id = $1")

@@ -56,6 +56,7 @@ pub mod oauth_keys;
 pub mod operations;
 pub mod operator_sessions;
 pub mod operators;
+pub mod partner_companies;
 pub mod portal_links;
 pub mod rate_limits;
 pub mod scope;
@@ -86,4 +87,16 @@ pub async fn connect(database_url: &str, max_connections: u32) -> Result<sqlx::P
         .acquire_timeout(std::time::Duration::from_secs(5))
         .connect(database_url)
         .await?)
+}
+
+/// `text` as a literal inside an `ILIKE` pattern: `%`, `_` and `\` match themselves.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

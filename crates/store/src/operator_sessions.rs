@@ -59,16 +59,18 @@ pub async fn open(
         Option<IssuerCompanyId>,
         Vec<i64>,
     );
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<Row> = sqlx::query_as(&format!(
         "UPDATE operator_sessions s SET last_seen_at = now()
          FROM operators o
          WHERE s.token_hash = $1 AND o.id = s.operator_id AND o.status = 'ACTIVE'
+           AND {COMPANY_ALLOWS_SIGN_IN}
            AND s.last_seen_at > now() - make_interval(secs => $2)
            AND s.created_at > now() - make_interval(secs => $3)
          RETURNING o.id, o.name, o.role, s.csrf_token, o.partner_company_id, o.issuer_company_id,
                    ARRAY(SELECT a.issuer_company_id FROM auditor_issuers a
                          WHERE a.operator_id = o.id ORDER BY 1)",
-    )
+        COMPANY_ALLOWS_SIGN_IN = crate::operators::COMPANY_ALLOWS_SIGN_IN,
+    ))
     .bind(&token_hash[..])
     .bind(idle_seconds as f64)
     .bind(absolute_seconds as f64)

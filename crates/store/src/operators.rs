@@ -45,7 +45,17 @@ pub struct Operator {
     pub password_hash: SecretString,
     /// Status.
     pub status: OperatorStatus,
+    /// Its company lets its operators sign in (an issuer neither BLOCKED nor DELETED, an
+    /// ACTIVE partner).
+    pub company_allows_sign_in: bool,
 }
+
+/// The condition on an `operators` row aliased `o`: its company lets it sign in. Checked at
+/// sign-in and at every request of a session, so blocking a company ends its sessions.
+pub const COMPANY_ALLOWS_SIGN_IN: &str = "NOT EXISTS (SELECT 1 FROM issuer_companies bic
+        WHERE bic.id = o.issuer_company_id AND bic.status IN ('BLOCKED', 'DELETED'))
+    AND NOT EXISTS (SELECT 1 FROM partner_companies bpc
+        WHERE bpc.id = o.partner_company_id AND bpc.status <> 'ACTIVE')";
 
 impl<'r> sqlx::FromRow<'r, PgRow> for Operator {
     fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
@@ -58,6 +68,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Operator {
             role: row.try_get("role")?,
             password_hash: SecretString::from(row.try_get::<String, _>("password_hash")?),
             status: row.try_get("status")?,
+            company_allows_sign_in: row.try_get("company_allows_sign_in")?,
         })
     }
 }
@@ -83,10 +94,11 @@ pub async fn find_by_email(
     db: impl PgExecutor<'_>,
     email: &EmailAddress,
 ) -> Result<Option<Operator>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, partner_company_id, issuer_company_id, email, name, role, password_hash, status
-         FROM operators WHERE lower(email) = lower($1)",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, partner_company_id, issuer_company_id, email, name, role, password_hash, status,
+                {COMPANY_ALLOWS_SIGN_IN} AS company_allows_sign_in
+         FROM operators o WHERE lower(email) = lower($1)"
+    ))
     .bind(email)
     .fetch_optional(db)
     .await?)

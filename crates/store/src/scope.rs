@@ -58,8 +58,18 @@ impl Scope {
         }
     }
 
+    /// The parameters of a condition on partner companies: everything?, the operator's
+    /// partner (an issuer operator or an auditor sees no partner company).
+    pub(crate) fn partner_params(&self) -> (bool, Option<i64>) {
+        match &self.0 {
+            Kind::All => (true, None),
+            Kind::Partner(p) => (false, Some(p.0)),
+            Kind::Issuer(_) | Kind::Issuers(_) => (false, None),
+        }
+    }
+
     /// The parameters of [`ISSUER_IN_SCOPE`]: everything?, the partner, the issuers.
-    fn params(&self) -> (bool, Option<i64>, Vec<i64>) {
+    pub(crate) fn params(&self) -> (bool, Option<i64>, Vec<i64>) {
         match &self.0 {
             Kind::All => (true, None, Vec::new()),
             Kind::Partner(p) => (false, Some(p.0), Vec::new()),
@@ -71,7 +81,7 @@ impl Scope {
 
 /// The condition on an `issuer_companies` row aliased `ic`, over parameters $1–$3
 /// ([`Scope::params`]).
-const ISSUER_IN_SCOPE: &str = "($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))";
+pub(crate) const ISSUER_IN_SCOPE: &str = "($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))";
 
 /// The issuer companies in `scope`, by name: `(id, name)`.
 pub async fn issuer_companies(

@@ -8,7 +8,7 @@ mod common;
 use common::{email, operation, tenant, ARGON2, CHAIN};
 use secrecy::ExposeSecret as _;
 use signstash_domain::{
-    ActorKind, Alias, ClientServiceStatus, CompanyStatus, JwtAlgorithm, KeySourceKind, Language,
+    ActorKind, Alias, ClientServiceStatus, IssuerStatus, JwtAlgorithm, KeySourceKind, Language,
     Role, TemplateKind, UsageMetric, UsagePeriod,
 };
 use signstash_store::{
@@ -35,7 +35,7 @@ async fn client_service_by_alias_with_its_issuer(pool: PgPool) {
     );
     assert_eq!(cs.issuer.id, a.issuer);
     assert_eq!(cs.issuer.vat_number.as_str(), "PT507957547");
-    assert_eq!(cs.issuer.status, CompanyStatus::Active);
+    assert_eq!(cs.issuer.status, IssuerStatus::Active);
     assert!(
         client_services::find_by_alias(&pool, &Alias::try_from("nobody").unwrap())
             .await
@@ -46,7 +46,7 @@ async fn client_service_by_alias_with_its_issuer(pool: PgPool) {
     client_services::set_status(&pool, a.client_service, ClientServiceStatus::Suspended)
         .await
         .unwrap();
-    companies::set_issuer_status(&pool, a.issuer, CompanyStatus::Inactive)
+    companies::set_issuer_status(&pool, a.issuer, IssuerStatus::Blocked)
         .await
         .unwrap();
     let cs = client_services::find(&pool, a.client_service)
@@ -54,7 +54,7 @@ async fn client_service_by_alias_with_its_issuer(pool: PgPool) {
         .unwrap()
         .unwrap();
     assert_eq!(cs.status, ClientServiceStatus::Suspended);
-    assert_eq!(cs.issuer.status, CompanyStatus::Inactive);
+    assert_eq!(cs.issuer.status, IssuerStatus::Blocked);
 
     // The alias is unique.
     let err = client_services::create(

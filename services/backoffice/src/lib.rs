@@ -21,11 +21,15 @@
 //!
 //! The menus' contents, the tenancy scope, lockout, activation and the audit log come next.
 
+pub mod audit;
 pub mod config;
 pub mod csrf;
 pub mod demo;
+pub mod form;
 pub mod i18n;
+pub mod list;
 pub mod menu;
+pub mod page;
 pub mod policy;
 pub mod routes;
 pub mod session;
@@ -96,7 +100,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics))
         .merge(routes::router())
-        .fallback(routes::not_found)
+        .merge(assets())
+        .fallback(routes::auth::not_found)
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(
             state.requests.clone(),
@@ -113,6 +118,36 @@ pub fn router(state: AppState) -> Router {
             signstash_web::span::span,
         ))
         .with_state(state)
+}
+
+/// The service's own assets (no CDN).
+fn assets() -> Router<AppState> {
+    const CSS: &[u8] = include_bytes!("../assets/backoffice.css");
+    const LOGO: &[u8] = include_bytes!("../assets/logo.svg");
+    const FAVICON: &[u8] = include_bytes!("../assets/favicon.svg");
+    const EYE: &[u8] = include_bytes!("../assets/eye.svg");
+    use signstash_web::assets::serve;
+    Router::new()
+        .route(
+            "/assets/backoffice.css",
+            get(|| async { serve("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/assets/logo.svg",
+            get(|| async { serve("image/svg+xml", LOGO) }),
+        )
+        .route(
+            "/assets/favicon.svg",
+            get(|| async { serve("image/svg+xml", FAVICON) }),
+        )
+        .route(
+            "/assets/eye.svg",
+            get(|| async { serve("image/svg+xml", EYE) }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|| async { serve("image/svg+xml", FAVICON) }),
+        )
 }
 
 async fn ready(State(app): State<AppState>) -> StatusCode {

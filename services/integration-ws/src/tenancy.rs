@@ -123,7 +123,7 @@ mod tests {
 
     use super::*;
     use signstash_domain::{
-        Alias, ClientServiceId, ClientServiceStatus, CompanyStatus, IssuerCompanyId, Language,
+        Alias, ClientServiceId, ClientServiceStatus, IssuerCompanyId, IssuerStatus, Language,
         VatNumber,
     };
     use signstash_store::client_services::{IssuerSummary, SmtpSettings};
@@ -149,7 +149,7 @@ mod tests {
                 name: "Issuer".into(),
                 vat_number: VatNumber::try_from("PT500000000").unwrap(),
                 country_code: "PRT".into(),
-                status: CompanyStatus::Active,
+                status: IssuerStatus::Active,
             },
         }
     }

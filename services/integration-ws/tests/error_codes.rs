@@ -334,7 +334,7 @@ async fn configuration_and_status_errors(pool: PgPool) {
 
     // 1.2.0: the issuer company of the client service is not active.
     app.change_tenancy(
-        "UPDATE issuer_companies SET status = 'INACTIVE'
+        "UPDATE issuer_companies SET status = 'SUSPENDED'
          WHERE id = (SELECT issuer_company_id FROM client_services WHERE alias = 'demo')",
     )
     .await;

@@ -15,7 +15,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use bytes::Bytes;
 use signstash_domain::{
-    CipherStatus, ClientServiceStatus, CompanyStatus, DocumentId, ErrorCode, ExternalReference,
+    CipherStatus, ClientServiceStatus, DocumentId, ErrorCode, ExternalReference, IssuerStatus,
     FolderContent, OperationStatus, OperationType, SignError, StorageStatus,
 };
 use signstash_oauth::{BearerClient, TokenRejection};
@@ -106,7 +106,7 @@ async fn authenticate_for(
             return Err(ApiError::bare(ErrorCode::ClientServiceNotActive))
         }
     }
-    if cs.issuer.status != CompanyStatus::Active {
+    if cs.issuer.status != IssuerStatus::Active {
         return Err(ApiError::bare(ErrorCode::IssuerNotActive));
     }
     Ok(Authorized { client_service: cs })

@@ -3,6 +3,8 @@
 //! translation is a compile error, not a blank. The operator's language is `?lang=` when given
 //! (then remembered in a cookie), else the cookie, else pt_PT.
 
+pub mod partners;
+
 use signstash_domain::Language;
 
 pub struct Texts {
@@ -31,6 +33,49 @@ pub struct Texts {
     pub not_built: &'static str,
     /// The menus, in [`crate::menu::Menu::ALL`]'s order.
     pub menus: [&'static str; 11],
+    /// What every list and form shares.
+    pub search: &'static str,
+    pub clear_filters: &'static str,
+    pub filters: &'static str,
+    pub actions: &'static str,
+    pub view: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub page: &'static str,
+    pub paging: &'static str,
+    pub no_results: &'static str,
+    pub created_from: &'static str,
+    pub created_to: &'static str,
+    pub created_at: &'static str,
+    pub name: &'static str,
+    pub email: &'static str,
+    pub status: &'static str,
+    pub language: &'static str,
+    pub save: &'static str,
+    pub cancel: &'static str,
+    pub create: &'static str,
+    pub edit: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub none: &'static str,
+    pub done_created: &'static str,
+    pub done_saved: &'static str,
+    pub form_has_errors: &'static str,
+    pub error_required: &'static str,
+    pub error_too_long: &'static str,
+    pub error_control: &'static str,
+    pub error_email: &'static str,
+    pub error_vat: &'static str,
+    pub error_country: &'static str,
+    pub error_choice: &'static str,
+    pub error_number: &'static str,
+    pub error_date: &'static str,
+    pub error_taken: &'static str,
+    /// The platform's languages' names, by code.
+    pub language_pt: &'static str,
+    pub language_en: &'static str,
+    /// Each feature's words.
+    pub partners: &'static partners::Texts,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -68,6 +113,46 @@ pub const PT_PT: Texts = Texts {
         "Configurações de sistema",
         "Registo de auditoria",
     ],
+    search: "Pesquisar",
+    clear_filters: "Limpar filtros",
+    filters: "Filtros",
+    actions: "Ações",
+    view: "Ver",
+    previous: "Anterior",
+    next: "Seguinte",
+    page: "Página",
+    paging: "Paginação",
+    no_results: "Nada encontrado.",
+    created_from: "Criado desde",
+    created_to: "Criado até",
+    created_at: "Data de criação",
+    name: "Nome",
+    email: "E-mail",
+    status: "Estado",
+    language: "Idioma",
+    save: "Guardar",
+    cancel: "Cancelar",
+    create: "Criar",
+    edit: "Editar",
+    yes: "Sim",
+    no: "Não",
+    none: "—",
+    done_created: "Criado.",
+    done_saved: "Alterações guardadas.",
+    form_has_errors: "O formulário tem erros; veja as indicações junto aos campos.",
+    error_required: "Campo obrigatório.",
+    error_too_long: "Texto demasiado longo.",
+    error_control: "Contém caracteres não permitidos.",
+    error_email: "Não é um endereço de e-mail válido.",
+    error_vat: "Não é um número de contribuinte válido.",
+    error_country: "Use o código de país de três letras (ex.: PRT).",
+    error_choice: "Escolha uma das opções.",
+    error_number: "Não é um número válido neste campo.",
+    error_date: "Não é uma data válida (AAAA-MM-DD).",
+    error_taken: "Já existe um registo com este valor.",
+    language_pt: "Português",
+    language_en: "Inglês",
+    partners: &partners::PT_PT,
 };
 
 pub const EN: Texts = Texts {
@@ -105,6 +190,46 @@ pub const EN: Texts = Texts {
         "System configurations",
         "Audit log",
     ],
+    search: "Search",
+    clear_filters: "Clear filters",
+    filters: "Filters",
+    actions: "Actions",
+    view: "View",
+    previous: "Previous",
+    next: "Next",
+    page: "Page",
+    paging: "Pages",
+    no_results: "Nothing found.",
+    created_from: "Created from",
+    created_to: "Created until",
+    created_at: "Creation date",
+    name: "Name",
+    email: "E-mail",
+    status: "Status",
+    language: "Language",
+    save: "Save",
+    cancel: "Cancel",
+    create: "Create",
+    edit: "Edit",
+    yes: "Yes",
+    no: "No",
+    none: "—",
+    done_created: "Created.",
+    done_saved: "Changes saved.",
+    form_has_errors: "The form has errors; see the notes beside the fields.",
+    error_required: "This field is required.",
+    error_too_long: "This text is too long.",
+    error_control: "This holds characters that are not allowed.",
+    error_email: "This is not a valid e-mail address.",
+    error_vat: "This is not a valid VAT number.",
+    error_country: "Use the three-letter country code (e.g. PRT).",
+    error_choice: "Choose one of the options.",
+    error_number: "This is not a valid number for this field.",
+    error_date: "This is not a valid date (YYYY-MM-DD).",
+    error_taken: "One already exists with this value.",
+    language_pt: "Portuguese",
+    language_en: "English",
+    partners: &partners::EN,
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];
@@ -120,6 +245,16 @@ pub fn choose(query: Option<&str>, cookies: Option<&str>) -> (Language, bool) {
 /// The `Set-Cookie` value that remembers `language` for a year.
 pub fn language_cookie(language: Language) -> String {
     signstash_web::language::cookie(LANGUAGE_COOKIE, language, "Strict")
+}
+
+impl Texts {
+    /// The name of one of the platform's languages, in this one.
+    pub fn language_name(&self, language: &Language) -> &'static str {
+        match *language {
+            Language::PtPt => self.language_pt,
+            Language::En => self.language_en,
+        }
+    }
 }
 
 pub fn texts(language: Language) -> &'static Texts {
