@@ -2,7 +2,9 @@
 //! operator's [`Scope`] (the platform sees every partner, a partner operator its own company,
 //! anyone else none), so an id outside it reads exactly like a missing one.
 
-use signstash_domain::{CompanyStatus, EmailAddress, Language, PartnerCompanyId, PartnerKind, VatNumber};
+use signstash_domain::{
+    CompanyStatus, EmailAddress, Language, PartnerCompanyId, PartnerKind, VatNumber,
+};
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 

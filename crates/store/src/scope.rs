@@ -81,7 +81,8 @@ impl Scope {
 
 /// The condition on an `issuer_companies` row aliased `ic`, over parameters $1–$3
 /// ([`Scope::params`]).
-pub(crate) const ISSUER_IN_SCOPE: &str = "($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))";
+pub(crate) const ISSUER_IN_SCOPE: &str =
+    "($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))";
 
 /// The issuer companies in `scope`, by name: `(id, name)`.
 pub async fn issuer_companies(

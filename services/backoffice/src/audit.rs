@@ -74,7 +74,11 @@ pub async fn record(
 }
 
 /// An action the policy refused.
-pub async fn denied(db: impl PgExecutor<'_>, signed: &Signed, action: &str) -> Result<(), StoreError> {
+pub async fn denied(
+    db: impl PgExecutor<'_>,
+    signed: &Signed,
+    action: &str,
+) -> Result<(), StoreError> {
     audit::append(
         db,
         &NewAuditEntry {
@@ -98,7 +102,11 @@ pub async fn denied(db: impl PgExecutor<'_>, signed: &Signed, action: &str) -> R
 /// A sign-in, or a refused one (`operator` when the e-mail named one).
 pub async fn sign_in(
     db: impl PgExecutor<'_>,
-    operator: Option<(OperatorId, Option<PartnerCompanyId>, Option<IssuerCompanyId>)>,
+    operator: Option<(
+        OperatorId,
+        Option<PartnerCompanyId>,
+        Option<IssuerCompanyId>,
+    )>,
     succeeded: bool,
     address: &str,
 ) -> Result<(), StoreError> {

@@ -174,12 +174,7 @@ pub fn number(
 }
 
 /// A date (`YYYY-MM-DD`), or `None` when empty.
-pub fn date(
-    errors: &mut Errors,
-    t: &Texts,
-    field: &'static str,
-    raw: &str,
-) -> Option<time::Date> {
+pub fn date(errors: &mut Errors, t: &Texts, field: &'static str, raw: &str) -> Option<time::Date> {
     crate::list::date(raw)
         .map_err(|_| errors.add(field, t.error_date))
         .ok()

@@ -64,16 +64,23 @@ pub fn split<T>(mut rows: Vec<T>) -> (Vec<T>, bool) {
     (rows, more)
 }
 
+/// A date that is not one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotADate;
+
 /// A filter's date (`YYYY-MM-DD`, as `<input type=date>` sends it): `Ok(None)` when empty,
-/// `Err(())` when not a date.
-pub fn date(raw: &str) -> Result<Option<Date>, ()> {
+/// `Err` when not a date.
+pub fn date(raw: &str) -> Result<Option<Date>, NotADate> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]"))
-        .map(Some)
-        .map_err(|_| ())
+    Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(Some)
+    .map_err(|_| NotADate)
 }
 
 /// A text filter: trimmed, `None` when empty, at most 200 characters.

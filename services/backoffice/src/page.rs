@@ -246,8 +246,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedForm<T> {
             tracing::warn!("form without this session's CSRF token refused");
             return Err(crate::csrf::forbidden());
         }
-        let form =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::BadRequest.into_response())?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError::BadRequest.into_response())?;
         Ok(Self { signed, form })
     }
 }

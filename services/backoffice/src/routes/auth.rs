@@ -91,14 +91,12 @@ pub async fn sign_in(
     .await
     .unwrap_or(false);
     let address_blocked = failures >= app.address_failures;
-    let signed_in = operator
-        .as_ref()
-        .filter(|o| {
-            matches
-                && !address_blocked
-                && o.status == OperatorStatus::Active
-                && o.company_allows_sign_in
-        });
+    let signed_in = operator.as_ref().filter(|o| {
+        matches
+            && !address_blocked
+            && o.status == OperatorStatus::Active
+            && o.company_allows_sign_in
+    });
     let Some(operator) = signed_in else {
         tracing::info!(address_blocked, "sign-in refused");
         rate_limits::record(&app.db, &limit_scope, app.failure_window).await?;

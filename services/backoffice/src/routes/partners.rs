@@ -31,7 +31,11 @@ pub fn routes() -> Vec<Route> {
         route(Method::GET, "/partner-companies/{id}", get(detail)),
         route(Method::POST, "/partner-companies/{id}", post(edit)),
         route(Method::GET, "/partner-companies/{id}/edit", get(edit_page)),
-        route(Method::POST, "/partner-companies/{id}/limit", post(set_limit)),
+        route(
+            Method::POST,
+            "/partner-companies/{id}/limit",
+            post(set_limit),
+        ),
     ]
 }
 
@@ -62,7 +66,9 @@ async fn list(
     signed: Signed,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    signed.may(&app, Action::View(Menu::PartnerCompanies)).await?;
+    signed
+        .may(&app, Action::View(Menu::PartnerCompanies))
+        .await?;
     let f: Filters = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let t = signed.t();
     let mut errors = Errors::default();
@@ -132,11 +138,19 @@ async fn detail(
     Path(raw): Path<String>,
     axum::extract::Query(done): axum::extract::Query<Done>,
 ) -> Result<Response, PageError> {
-    signed.may(&app, Action::View(Menu::PartnerCompanies)).await?;
+    signed
+        .may(&app, Action::View(Menu::PartnerCompanies))
+        .await?;
     let p = load(&app, &signed, &raw).await?;
     let limit = LimitForm {
-        limit_signatures: p.limit_signatures.map(|n| n.to_string()).unwrap_or_default(),
-        limit_valid_until: p.limit_valid_until.map(|d| d.to_string()).unwrap_or_default(),
+        limit_signatures: p
+            .limit_signatures
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        limit_valid_until: p
+            .limit_valid_until
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     };
     Ok(signed.page(&DetailPage {
         c: &signed.chrome,
@@ -311,7 +325,12 @@ async fn edit_page(
 ) -> Result<Response, PageError> {
     signed.may(&app, Action::EditPartner).await?;
     let p = load(&app, &signed, &raw).await?;
-    Ok(form_page(&signed, &PartnerForm::of(&p), &Errors::default(), Some(p.id)))
+    Ok(form_page(
+        &signed,
+        &PartnerForm::of(&p),
+        &Errors::default(),
+        Some(p.id),
+    ))
 }
 
 async fn edit(
@@ -345,13 +364,24 @@ async fn edit(
         .field("name", &current.name, &fields.name)
         .field("email", email(&current.email), email(&fields.email))
         .field("address", show(&current.address), show(&fields.address))
-        .field("postal_code", show(&current.postal_code), show(&fields.postal_code))
+        .field(
+            "postal_code",
+            show(&current.postal_code),
+            show(&fields.postal_code),
+        )
         .field("city", show(&current.city), show(&fields.city))
         .field("language", current.language, fields.language)
         .field("kind", current.kind, fields.kind)
         .field("status", current.status, fields.status);
     if !changes.is_empty() {
-        audit::record(&mut *tx, &signed, "partner.updated", &target(current.id), changes).await?;
+        audit::record(
+            &mut *tx,
+            &signed,
+            "partner.updated",
+            &target(current.id),
+            changes,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(page::done(&format!("{LIST}/{}", current.id.0), "saved"))
@@ -395,16 +425,33 @@ async fn set_limit(
         }));
     }
     let mut tx = app.db.begin().await?;
-    if !partner_companies::set_limit(&mut *tx, signed.scope(), current.id, signatures, until).await? {
+    if !partner_companies::set_limit(&mut *tx, signed.scope(), current.id, signatures, until)
+        .await?
+    {
         return Err(signed.not_found());
     }
     let show = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     let day = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
     let changes = Changes::default()
-        .field("limit_signatures", show(current.limit_signatures), show(signatures))
-        .field("limit_valid_until", day(current.limit_valid_until), day(until));
+        .field(
+            "limit_signatures",
+            show(current.limit_signatures),
+            show(signatures),
+        )
+        .field(
+            "limit_valid_until",
+            day(current.limit_valid_until),
+            day(until),
+        );
     if !changes.is_empty() {
-        audit::record(&mut *tx, &signed, "partner.limit_set", &target(current.id), changes).await?;
+        audit::record(
+            &mut *tx,
+            &signed,
+            "partner.limit_set",
+            &target(current.id),
+            changes,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(page::done(&format!("{LIST}/{}", current.id.0), "limit"))

@@ -15,8 +15,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use bytes::Bytes;
 use signstash_domain::{
-    CipherStatus, ClientServiceStatus, DocumentId, ErrorCode, ExternalReference, IssuerStatus,
-    FolderContent, OperationStatus, OperationType, SignError, StorageStatus,
+    CipherStatus, ClientServiceStatus, DocumentId, ErrorCode, ExternalReference, FolderContent,
+    IssuerStatus, OperationStatus, OperationType, SignError, StorageStatus,
 };
 use signstash_oauth::{BearerClient, TokenRejection};
 use signstash_signing::{Prepared, Signer};
