@@ -9,16 +9,15 @@
 //! as the portal's is (whose WebDriver client it shares).
 #![allow(clippy::unwrap_used)]
 
+mod common;
 #[path = "../../client-portal/tests/common/webdriver.rs"]
 mod webdriver;
 
 use std::path::PathBuf;
 
-use backoffice::config::Config;
-use backoffice::demo::{seed_demo_operators, DEMO_OPERATORS};
-use backoffice::{state_from, Application};
+use backoffice::demo::DEMO_OPERATORS;
+use common::Backoffice;
 use serde_json::json;
-use signstash_test_support::pki::TestPki;
 use sqlx::PgPool;
 use webdriver::{axe_source, Browser};
 
@@ -49,23 +48,8 @@ async fn each_operator_in_chromium_signs_in_opens_its_menus_and_signs_out(pool: 
     let Some(axe) = axe_source() else {
         return;
     };
-    let pki = TestPki::new();
-    integration_ws::demo::seed_demo_tenants(
-        &pool,
-        &signstash_store::MasterKey::generate(),
-        pki.path(),
-    )
-    .await
-    .unwrap();
-    seed_demo_operators(&pool).await.unwrap();
-    let app = Application::with_state(
-        state_from(pool, &Config::default()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let backoffice = Backoffice::start(pool).await;
+    let url = backoffice.url.clone();
     let Some(browser) = Browser::start("pt-PT").await else {
         return;
     };
@@ -115,30 +99,14 @@ async fn each_operator_in_chromium_signs_in_opens_its_menus_and_signs_out(pool: 
 }
 
 /// Signs in as the administrator in a fresh backoffice over the demo tenants.
-async fn admin_in_chromium(pool: PgPool) -> Option<(Browser, String, String)> {
+async fn admin_in_chromium(pool: PgPool) -> Option<(Browser, Backoffice, String)> {
     let axe = axe_source()?;
-    let pki = TestPki::new();
-    integration_ws::demo::seed_demo_tenants(
-        &pool,
-        &signstash_store::MasterKey::generate(),
-        pki.path(),
-    )
-    .await
-    .unwrap();
-    seed_demo_operators(&pool).await.unwrap();
-    let app = Application::with_state(
-        state_from(pool, &Config::default()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let backoffice = Backoffice::start(pool).await;
     let browser = Browser::start("pt-PT").await?;
-    browser.goto(&format!("{url}/sign-in")).await;
+    browser.goto(&format!("{}/sign-in", backoffice.url)).await;
     sign_in(&browser, "admin@signstash.local", "admin-demo-password").await;
     browser.wait_for("nav.menu").await;
-    Some((browser, url, axe))
+    Some((browser, backoffice, axe))
 }
 
 /// Types `text` into the field `#id`, replacing what it held.
@@ -155,9 +123,10 @@ async fn fill(browser: &Browser, id: &str, text: &str) {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn the_administrator_creates_and_edits_a_partner_in_chromium(pool: PgPool) {
-    let Some((browser, url, axe)) = admin_in_chromium(pool).await else {
+    let Some((browser, backoffice, axe)) = admin_in_chromium(pool).await else {
         return;
     };
+    let url = &backoffice.url;
     // The list, its filter bar, then the form: sent first with a wrong NIF, shown again with
     // the error beside the field and what was typed kept.
     browser.goto(&format!("{url}/partner-companies")).await;
