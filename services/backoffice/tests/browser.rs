@@ -6,20 +6,18 @@
 //! `Sec-Fetch-Site` with every form, so this also shows the CSRF check lets real forms through.
 //!
 //! Without Chromium, chromedriver or axe-core the test fails under CI and is skipped elsewhere,
-//! as the portal's is (whose WebDriver client it shares).
+//! as the portal's is (whose WebDriver client, `signstash_test_support::webdriver`, it shares).
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "../../client-portal/tests/common/webdriver.rs"]
-mod webdriver;
 
 use std::path::PathBuf;
 
 use backoffice::demo::DEMO_OPERATORS;
 use common::Backoffice;
 use serde_json::json;
+use signstash_test_support::webdriver::{self, axe_source, Browser};
 use sqlx::PgPool;
-use webdriver::{axe_source, Browser};
 
 fn artifacts() -> PathBuf {
     signstash_test_support::workspace_root().join("target/test-artifacts/backoffice")
