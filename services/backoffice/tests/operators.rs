@@ -625,6 +625,29 @@ async fn set_credentials_asks_for_the_old_password_and_ends_the_other_sessions(p
     .await
     .unwrap();
     assert_eq!(language, "en");
+    // And the next sign-in brings the pages in it.
+    let r = http
+        .post(format!("{url}/sign-in"))
+        .form(&[
+            ("email", "partner@signstash.local"),
+            ("password", "partner-new-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookies: Vec<&str> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("signstash_backoffice_lang=en")),
+        "{cookies:?}"
+    );
 }
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
