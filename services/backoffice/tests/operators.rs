@@ -3,6 +3,9 @@
 //! and the roles bound what a manager sees and changes.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../client-portal/tests/common/webdriver.rs"]
+mod webdriver;
+
 use backoffice::config::Config;
 use backoffice::demo::seed_demo_operators;
 use backoffice::{state_from, Application};
@@ -872,4 +875,95 @@ async fn managers_see_and_change_only_their_scope_and_roles(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(actions, ["operator.unlocked", "operator.updated"]);
+}
+
+/// The new pages in Chromium, each checked by axe-core (no serious or critical violation) with
+/// a screenshot: the operators list, the create form sent with errors and then right, the
+/// detail, the edit form, the profile, "forgot password" and an activation link's form.
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn the_operators_pages_work_in_chromium_and_pass_axe(pool: PgPool) {
+    use serde_json::json;
+    let Some(axe) = webdriver::axe_source() else {
+        return;
+    };
+    seed(&pool).await;
+    let url = spawn(pool.clone(), None).await;
+    let Some(browser) = webdriver::Browser::start("en").await else {
+        return;
+    };
+    let artifacts =
+        signstash_test_support::workspace_root().join("target/test-artifacts/backoffice");
+    let check = |name: &'static str| {
+        let (browser, axe, artifacts) = (&browser, &axe, &artifacts);
+        async move { webdriver::check_page(browser, axe, artifacts, name, &[]).await }
+    };
+    browser
+        .goto(&format!("{url}/forgot-password?lang=en"))
+        .await;
+    browser.wait_for("form button").await;
+    check("forgot-password").await;
+    browser.goto(&format!("{url}/sign-in")).await;
+    let field = browser.wait_for("#email").await;
+    browser.type_into(&field, "admin@signstash.local").await;
+    let field = browser.wait_for("#password").await;
+    browser.type_into(&field, "admin-demo-password").await;
+    let submit = browser.wait_for("form.sign-in button[type=submit]").await;
+    browser.click(&submit).await;
+    browser.wait_for("nav.menu").await;
+    browser.goto(&format!("{url}/operators?role=ISSUER")).await;
+    browser.wait_for("nav.tabs a[aria-current='page']").await;
+    check("operators-list").await;
+    browser.goto(&format!("{url}/operators/new")).await;
+    let submit = browser.wait_for("main form button[type=submit]").await;
+    browser.click(&submit).await;
+    browser.wait_for("p.message-error").await;
+    // The form with errors answers 422, which the console notes.
+    webdriver::check_page(
+        &browser,
+        &axe,
+        &artifacts,
+        "operators-new-errors",
+        &["422 (Unprocessable"],
+    )
+    .await;
+    let field = browser.wait_for("#name").await;
+    browser.type_into(&field, "Carla <i>Chromium</i>").await;
+    let field = browser.wait_for("#email").await;
+    browser.type_into(&field, "carla@example.com").await;
+    browser
+        .execute(
+            "const s = document.getElementById('company'); \
+             s.value = [...s.options].find(o => o.text === 'Demo Issuer').value;",
+            json!([]),
+        )
+        .await;
+    let submit = browser.wait_for("main form button[type=submit]").await;
+    browser.click(&submit).await;
+    browser.wait_for("p.message-ok").await;
+    assert!(browser
+        .source()
+        .await
+        .contains("Carla &lt;i&gt;Chromium&lt;/i&gt;"));
+    check("operators-detail").await;
+    let edit = browser.wait_for("a[href$='/edit']").await;
+    browser.click(&edit).await;
+    browser.wait_for("#status").await;
+    check("operators-edit").await;
+    browser.goto(&format!("{url}/profile")).await;
+    browser.wait_for("#old_password").await;
+    check("profile").await;
+    // An activation link's page (a token made here; only its hash is stored).
+    let token = "cd".repeat(32);
+    sqlx::query(
+        "INSERT INTO operator_tokens (token_hash, operator_id, purpose, expires_at)
+         SELECT sha256($1::bytea), id, 'ACTIVATION', now() + interval '1 hour'
+         FROM operators WHERE email = 'carla@example.com'",
+    )
+    .bind(token.as_bytes())
+    .execute(&pool)
+    .await
+    .unwrap();
+    browser.goto(&format!("{url}/activate/{token}")).await;
+    browser.wait_for("#confirmation").await;
+    check("activate").await;
 }
