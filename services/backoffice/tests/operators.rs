@@ -932,7 +932,8 @@ async fn the_operators_pages_work_in_chromium_and_pass_axe(pool: PgPool) {
     browser.type_into(&field, "carla@example.com").await;
     browser
         .execute(
-            "const s = document.getElementById('company'); \
+            "document.getElementById('role').value = 'ISSUER'; \
+             const s = document.getElementById('company'); \
              s.value = [...s.options].find(o => o.text === 'Demo Issuer').value;",
             json!([]),
         )

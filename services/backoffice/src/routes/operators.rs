@@ -294,8 +294,10 @@ async fn choices(app: &AppState, signed: &Signed) -> Result<(Vec<Choice>, Vec<Ch
 async fn new(State(app): State<AppState>, signed: Signed) -> Result<Response, PageError> {
     signed.may(&app, Action::ManageOperators).await?;
     let form = CreateForm {
+        // The role just below the viewer's (its own for an issuer operator).
         role: tabs(signed.role())
-            .last()
+            .get(1)
+            .or(tabs(signed.role()).first())
             .map(|r| r.to_string())
             .unwrap_or_default(),
         language: signed.t().code.to_owned(),
