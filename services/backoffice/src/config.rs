@@ -31,6 +31,12 @@ pub struct Config {
     pub address_failures: i32,
     /// `SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS` (default 600).
     pub failure_window_seconds: i64,
+    /// `SIGNSTASH_SMTP_URL` (as integration-ws reads it); unset: `.eml` files under `mail_dir`.
+    pub smtp_url: Option<SecretString>,
+    /// `SIGNSTASH_MAIL_DIR` (default .data/mail).
+    pub mail_dir: std::path::PathBuf,
+    /// `SIGNSTASH_MAIL_FROM` (default `Sign'Stash <no-reply@signstash.local>`).
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -45,6 +51,9 @@ impl Default for Config {
             lock_after: 5,
             address_failures: 20,
             failure_window_seconds: 600,
+            smtp_url: None,
+            mail_dir: ".data/mail".into(),
+            mail_from: "Sign'Stash <no-reply@signstash.local>".into(),
         }
     }
 }
@@ -82,6 +91,10 @@ impl Config {
                 "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
                 d.failure_window_seconds,
             )?,
+            smtp_url: var("SIGNSTASH_SMTP_URL").map(SecretString::from),
+            mail_dir: var("SIGNSTASH_MAIL_DIR").map_or(d.mail_dir, Into::into),
+            mail_from: var("SIGNSTASH_MAIL_FROM").unwrap_or(d.mail_from),
         })
+        .and_then(|c: Self| crate::mail::Mailer::new(&c).map(|_| c))
     }
 }
