@@ -7,8 +7,9 @@
 use backoffice::config::Config;
 use backoffice::demo::DEMO_OPERATORS;
 use backoffice::{state_from, Application};
-use signstash_domain::{Role, VatNumber};
+use signstash_domain::{EmailAddress, Role, VatNumber};
 use signstash_store::companies::{self, NewIssuerCompany, NewPartnerCompany};
+use signstash_store::operators::{self, NewOperator};
 use signstash_test_support::pki::TestPki;
 use sqlx::PgPool;
 
@@ -25,6 +26,8 @@ pub struct Backoffice {
 pub struct Tenant {
     pub partner: i64,
     pub issuer: i64,
+    /// An issuer operator of `issuer`.
+    pub operator: i64,
 }
 
 /// An answer: status, `Location`, body.
@@ -83,6 +86,24 @@ impl Backoffice {
         )
         .await
         .unwrap();
+        let demo_operator: i64 =
+            sqlx::query_scalar("SELECT id FROM operators WHERE email = 'issuer@signstash.local'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let other_operator = operators::create(
+            &pool,
+            &NewOperator {
+                partner_company_id: None,
+                issuer_company_id: Some(other_issuer),
+                email: EmailAddress::try_from("other-issuer@signstash.test").unwrap(),
+                name: "Other Issuer Operator".into(),
+                role: Role::Issuer,
+                password_hash: signstash_oauth::hash_secret("other-issuer-password").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
         let app = Application::with_state(
             state_from(pool.clone(), &config),
             "127.0.0.1:0".parse().unwrap(),
@@ -94,10 +115,15 @@ impl Backoffice {
         Self {
             url,
             pool,
-            demo: Tenant { partner, issuer },
+            demo: Tenant {
+                partner,
+                issuer,
+                operator: demo_operator,
+            },
             other: Tenant {
                 partner: other_partner.0,
                 issuer: other_issuer.0,
+                operator: other_operator.0,
             },
             _pki: pki,
         }
