@@ -195,6 +195,9 @@ const ROWS: &[Row] = &[
     get("Audit log, actor", ALL, "/audit-log?actor=op1", AUDIT_LOG, &[Arg::IssuerScope, Arg::Text(Some("op1")), NO_TEXT, NO_DATE, NO_DATE, FIRST[1]]),
     get("Audit log, action", ALL, "/audit-log?action=issuer_company.update", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("issuer_company.update")), NO_DATE, NO_DATE, FIRST[1]]),
     get("Audit log, date range", ALL, "/audit-log?from=2026-03-01&to=2026-03-31", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-03-01")), Arg::Date(Some("2026-03-31")), FIRST[1]]),
+    // System configurations (expected SQL): the general configuration; the certificate
+    // authorities' list and the system templates get their rows with their pages.
+    get("System configurations", &[Role::SystemAdministrator], "/system-configurations", SYSTEM_CONFIGURATION, &[]),
 ];
 
 /// `operators::find_by_email` (sign-in).
@@ -316,6 +319,11 @@ const AUDIT_LOG: &str =
    AND ($7::DATE IS NULL OR a.occurred_at < $7::DATE + 1)
  ORDER BY a.occurred_at DESC, a.id DESC
  LIMIT $8";
+
+/// Expected: the general configuration (one row).
+const SYSTEM_CONFIGURATION: &str =
+    "SELECT default_language, storage_period_months, link_validity_days,
+    email_retry_threshold, updated_at FROM system_configuration";
 
 // ---------------------------------------------------------------------------------------------
 // The data
