@@ -773,9 +773,10 @@ enum Outcome {
         page: Vec<Duration>,
         query: Vec<Duration>,
     },
-    /// The page is not built: its expected query alone, `UNBUILT_QUERIES` times (or why it
-    /// failed).
-    NotBuilt(Result<Vec<Duration>, String>),
+    /// The page is not built: its expected query alone, `UNBUILT_QUERIES` times, as the
+    /// service would run it (prepared, PostgreSQL's default plan cache) and with custom plans
+    /// forced (or why it failed).
+    NotBuilt(Result<(Vec<Duration>, Vec<Duration>), String>),
     Failed(String),
 }
 
@@ -843,6 +844,14 @@ async fn measure(stack: &Stack, service: &Service) -> Result<Vec<Measured>, Stri
         client_service,
         operator,
     };
+    // The same statements planned for each run's parameters, to show what a generic plan costs.
+    let mut custom = PgConnection::connect(&stack.database_url)
+        .await
+        .map_err(err)?;
+    custom
+        .execute("SET plan_cache_mode = force_custom_plan")
+        .await
+        .map_err(err)?;
     let mut operators = Vec::new();
     for (email, password, _, role) in backoffice::demo::DEMO_OPERATORS {
         operators.push(sign_in(stack, service, &mut db, email, password, role).await?);
@@ -861,7 +870,14 @@ async fn measure(stack: &Stack, service: &Service) -> Result<Vec<Measured>, Stri
                 role_name(operator.role)
             );
             let outcome = measure_row(
-                stack, service, &mut db, &ids, row, operator, &path, requests,
+                stack,
+                service,
+                (&mut db, &mut custom),
+                &ids,
+                row,
+                operator,
+                &path,
+                requests,
             )
             .await;
             let mut measured = Measured {
@@ -885,6 +901,7 @@ async fn measure(stack: &Stack, service: &Service) -> Result<Vec<Measured>, Stri
         }
     }
     let _ = db.close().await;
+    let _ = custom.close().await;
     Ok(out)
 }
 
@@ -1084,7 +1101,7 @@ async fn reference(
 async fn measure_row(
     stack: &Stack,
     service: &Service,
-    db: &mut PgConnection,
+    (db, custom): (&mut PgConnection, &mut PgConnection),
     ids: &Ids,
     row: &Row,
     operator: &Operator,
@@ -1102,7 +1119,9 @@ async fn measure_row(
     // Is it a page yet?
     match request(stack, service, row, operator, path).await {
         Ok(_) => {}
-        Err(Refused::NotBuilt) => return query_only(db, row, operator, ids, &sql).await,
+        Err(Refused::NotBuilt) => {
+            return query_only((db, custom), row, operator, ids, &sql).await;
+        }
         Err(Refused::Failed(why)) => return Outcome::Failed(why),
     }
     let mut page = Vec::with_capacity(requests);
@@ -1136,22 +1155,40 @@ async fn measure_row(
 /// A page not built yet: its expected query alone, a few times, so that its cost on the
 /// generated data shows before the page exists (and a query that fails shows now).
 async fn query_only(
-    db: &mut PgConnection,
+    (db, custom): (&mut PgConnection, &mut PgConnection),
     row: &Row,
     operator: &Operator,
     ids: &Ids,
     sql: &str,
 ) -> Outcome {
+    let prepared = match runs(db, row, operator, ids, sql).await {
+        Ok(t) => t,
+        Err(e) => return Outcome::NotBuilt(Err(e)),
+    };
+    Outcome::NotBuilt(
+        runs(custom, row, operator, ids, sql)
+            .await
+            .map(|c| (prepared, c)),
+    )
+}
+
+/// The reference `UNBUILT_QUERIES` times after `UNBUILT_WARM_UP`, sorted.
+async fn runs(
+    db: &mut PgConnection,
+    row: &Row,
+    operator: &Operator,
+    ids: &Ids,
+    sql: &str,
+) -> Result<Vec<Duration>, String> {
     let mut times = Vec::new();
     for i in 0..UNBUILT_WARM_UP + UNBUILT_QUERIES {
-        match reference(db, row, operator, ids, sql).await {
-            Ok(d) if i >= UNBUILT_WARM_UP => times.push(d),
-            Ok(_) => {}
-            Err(e) => return Outcome::NotBuilt(Err(e)),
+        let d = reference(db, row, operator, ids, sql).await?;
+        if i >= UNBUILT_WARM_UP {
+            times.push(d);
         }
     }
     times.sort();
-    Outcome::NotBuilt(Ok(times))
+    Ok(times)
 }
 
 async fn explain(
@@ -1256,19 +1293,23 @@ fn report(results: &[Measured], generated: &[String], load_before: &str) {
              SQL expected for it, alone, {UNBUILT_QUERIES} runs after {UNBUILT_WARM_UP}:"
         );
         println!();
-        println!("| Page | Role | Request | Query p50 | Query max |");
-        println!("|---|---|---|---|---|");
+        println!(
+            "| Page | Role | Request | Query p50 | Query max | Query p50, custom plans \
+             (`plan_cache_mode = force_custom_plan`) |"
+        );
+        println!("|---|---|---|---|---|---|");
         for m in results {
             let Outcome::NotBuilt(query) = &m.outcome else {
                 continue;
             };
             let cells = match query {
-                Ok(times) => format!(
-                    "{} | {}",
+                Ok((times, custom)) => format!(
+                    "{} | {} | {}",
                     ms(percentile(times, 0.5)),
-                    ms(times.last().copied().unwrap_or_default())
+                    ms(times.last().copied().unwrap_or_default()),
+                    ms(percentile(custom, 0.5))
                 ),
-                Err(e) => format!("**query error**: {e} | —"),
+                Err(e) => format!("**query error**: {e} | — | —"),
             };
             println!(
                 "| {} | {} | `GET {}` | {cells} |",
@@ -1278,6 +1319,7 @@ fn report(results: &[Measured], generated: &[String], load_before: &str) {
             );
         }
     }
+    println!();
     let mut notes = String::new();
     let _ = write!(
         notes,
