@@ -179,13 +179,20 @@ async fn metrics(State(app): State<AppState>) -> impl axum::response::IntoRespon
 pub struct Application(signstash_web::Server);
 
 impl Application {
-    /// Connects to the database (applying any pending migration) and binds.
+    /// Connects to the database (applying any pending migration) and binds. Its statements
+    /// are planned for their parameters each time
+    /// ([`signstash_store::connect_planning_each_time`]).
     pub async fn build(config: &Config) -> Result<Self, String> {
-        let db = signstash_web::server::connect_migrated(
+        let db = signstash_store::connect_planning_each_time(
             config.database_url.expose_secret(),
             config.db_max_connections,
         )
-        .await?;
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+        signstash_store::MIGRATOR
+            .run(&db)
+            .await
+            .map_err(|e| format!("migrations: {e}"))?;
         Self::with_state(state_from(db, config), config.bind).await
     }
 
