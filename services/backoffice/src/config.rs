@@ -31,6 +31,10 @@ pub struct Config {
     pub address_failures: i32,
     /// `SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS` (default 600).
     pub failure_window_seconds: i64,
+    /// `SIGNSTASH_MASTER_KEY`: base64 of 32 bytes, the key integration-ws uses; seals the
+    /// secrets the backoffice stores (a certificate authority's client secret). Required;
+    /// the default (tests) is a fresh random key.
+    pub master_key: SecretString,
 }
 
 impl Default for Config {
@@ -45,6 +49,7 @@ impl Default for Config {
             lock_after: 5,
             address_failures: 20,
             failure_window_seconds: 600,
+            master_key: random_master_key(),
         }
     }
 }
@@ -82,6 +87,27 @@ impl Config {
                 "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
                 d.failure_window_seconds,
             )?,
+            master_key: master_key()?,
         })
     }
+}
+
+/// `SIGNSTASH_MASTER_KEY`, checked to be one.
+fn master_key() -> Result<SecretString, String> {
+    let key = SecretString::from(
+        var("SIGNSTASH_MASTER_KEY")
+            .ok_or("SIGNSTASH_MASTER_KEY is not set (base64 of 32 bytes)")?,
+    );
+    signstash_store::MasterKey::from_base64(&key)
+        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
+    Ok(key)
+}
+
+/// A fresh random master key, base64 (the default: tests and nothing else).
+fn random_master_key() -> SecretString {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    SecretString::from(base64::engine::general_purpose::STANDARD.encode(bytes))
 }

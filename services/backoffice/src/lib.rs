@@ -65,6 +65,8 @@ pub struct App {
     pub lock_after: i32,
     pub address_failures: i32,
     pub failure_window: time::Duration,
+    /// Seals the secrets the backoffice stores (see [`Config::master_key`]).
+    pub master_key: Arc<signstash_store::MasterKey>,
 }
 
 #[derive(Clone)]
@@ -90,6 +92,11 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
         lock_after: config.lock_after,
         address_failures: config.address_failures,
         failure_window: time::Duration::seconds(config.failure_window_seconds),
+        // `Config::from_env` checked it; a hand-made `Config` with a bad key is a bug.
+        master_key: Arc::new(
+            signstash_store::MasterKey::from_base64(&config.master_key)
+                .expect("SIGNSTASH_MASTER_KEY is base64 of 32 bytes"),
+        ),
     }))
 }
 

@@ -3,7 +3,9 @@
 //! translation is a compile error, not a blank. The operator's language is `?lang=` when given
 //! (then remembered in a cookie), else the cookie, else pt_PT.
 
+pub mod audit_log;
 pub mod partners;
+pub mod system;
 
 use signstash_domain::Language;
 
@@ -76,6 +78,8 @@ pub struct Texts {
     pub language_en: &'static str,
     /// Each feature's words.
     pub partners: &'static partners::Texts,
+    pub system: &'static system::Texts,
+    pub audit_log: &'static audit_log::Texts,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -153,6 +157,8 @@ pub const PT_PT: Texts = Texts {
     language_pt: "Português",
     language_en: "Inglês",
     partners: &partners::PT_PT,
+    system: &system::PT_PT,
+    audit_log: &audit_log::PT_PT,
 };
 
 pub const EN: Texts = Texts {
@@ -230,6 +236,8 @@ pub const EN: Texts = Texts {
     language_pt: "Portuguese",
     language_en: "English",
     partners: &partners::EN,
+    system: &system::EN,
+    audit_log: &audit_log::EN,
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];

@@ -194,7 +194,7 @@ pub async fn home(signed: Signed) -> Response {
 }
 
 /// The menus whose pages are not built yet: each says so, to the roles that may use it.
-const UNBUILT: [Menu; 10] = [
+const UNBUILT: [Menu; 8] = [
     Menu::Dashboard,
     Menu::Operations,
     Menu::Consumptions,
@@ -203,8 +203,6 @@ const UNBUILT: [Menu; 10] = [
     Menu::ClientServices,
     Menu::IssuerCompanies,
     Menu::Reports,
-    Menu::SystemConfigurations,
-    Menu::AuditLog,
 ];
 
 pub fn unbuilt_menus() -> Vec<Route> {

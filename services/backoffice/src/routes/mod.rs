@@ -4,8 +4,10 @@
 //! [`crate::page::Signed`] (or a [`crate::page::SignedForm`]) and passes its scope to the
 //! store.
 
+pub mod audit_log;
 pub mod auth;
 pub mod partners;
+pub mod system;
 
 use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
@@ -39,6 +41,8 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/home", get(auth::home)),
     ];
     routes.extend(partners::routes());
+    routes.extend(system::routes());
+    routes.extend(audit_log::routes());
     routes.extend(auth::unbuilt_menus());
     routes
 }
