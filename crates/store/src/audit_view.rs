@@ -10,7 +10,7 @@
 //! e-mails, refused actions) is the platform's alone.
 
 use signstash_domain::{ActorKind, AuditLogId};
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
 use crate::error::StoreError;
@@ -52,8 +52,14 @@ pub struct AuditEntry {
 
 /// Up to `limit` entries in `scope` matching `filter`, newest first, older than the entry
 /// `before` when given (the next page starts after the last entry of this one).
+///
+/// The companies a partner's scope and the company filter name are looked up first and
+/// passed as arrays to a statement planned for those values (not cached): with them the
+/// planner reads a rare company's entries through the company indexes and a busy one's by
+/// walking the time index, where a subquery made it walk the whole log for a company with
+/// few entries (EXPLAIN on 100k entries: 15–24 ms → under 1 ms).
 pub async fn list(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     scope: &Scope,
     filter: &AuditFilter,
     before: Option<AuditLogId>,
@@ -71,20 +77,21 @@ pub async fn list(
          LEFT JOIN issuer_companies ic ON ic.id = a.issuer_company_id
          WHERE ",
     );
-    // The scope, written for each kind so that the planner can use the company indexes.
     match scope.covers() {
         Covers::All => {
             q.push("TRUE");
         }
         Covers::Partner(p) => {
+            let issuers: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM issuer_companies WHERE partner_company_id = $1")
+                    .bind(p.0)
+                    .fetch_all(&mut *db)
+                    .await?;
             q.push("(a.partner_company_id = ")
                 .push_bind(p.0)
-                .push(
-                    " OR a.issuer_company_id IN
-                       (SELECT s.id FROM issuer_companies s WHERE s.partner_company_id = ",
-                )
-                .push_bind(p.0)
-                .push("))");
+                .push(" OR a.issuer_company_id = ANY(")
+                .push_bind(issuers)
+                .push("::BIGINT[]))");
         }
         Covers::Issuer(i) => {
             q.push("a.issuer_company_id = ").push_bind(i.0);
@@ -110,17 +117,18 @@ pub async fn list(
     }
     if let Some(company) = &filter.company {
         let pattern = format!("%{}%", crate::like_escape(company));
-        q.push(
-            " AND (a.partner_company_id IN
-                 (SELECT f.id FROM partner_companies f WHERE f.name ILIKE ",
+        let (partners, issuers): (Vec<i64>, Vec<i64>) = sqlx::query_as(
+            "SELECT ARRAY(SELECT id FROM partner_companies WHERE name ILIKE $1),
+                    ARRAY(SELECT id FROM issuer_companies WHERE name ILIKE $1)",
         )
-        .push_bind(pattern.clone())
-        .push(
-            ") OR a.issuer_company_id IN
-                 (SELECT f.id FROM issuer_companies f WHERE f.name ILIKE ",
-        )
-        .push_bind(pattern)
-        .push("))");
+        .bind(pattern)
+        .fetch_one(&mut *db)
+        .await?;
+        q.push(" AND (a.partner_company_id = ANY(")
+            .push_bind(partners)
+            .push("::BIGINT[]) OR a.issuer_company_id = ANY(")
+            .push_bind(issuers)
+            .push("::BIGINT[]))");
     }
     if let Some(from) = filter.from {
         q.push(" AND a.occurred_at >= ").push_bind(from);
@@ -135,5 +143,5 @@ pub async fn list(
     }
     q.push(" ORDER BY a.occurred_at DESC, a.id DESC LIMIT ")
         .push_bind(limit);
-    Ok(q.build_query_as().fetch_all(db).await?)
+    Ok(q.build_query_as().persistent(false).fetch_all(db).await?)
 }

@@ -164,8 +164,14 @@ async fn list(
             .map(day),
     };
     let before = crate::routes::partners::id(f.before.trim()).map(AuditLogId);
-    let entries =
-        audit_view::list(&app.db, signed.scope(), &filter, before, list::PER_PAGE + 1).await?;
+    let entries = audit_view::list(
+        &mut *app.db.acquire().await?,
+        signed.scope(),
+        &filter,
+        before,
+        list::PER_PAGE + 1,
+    )
+    .await?;
     let (entries, more) = list::split(entries);
     let older = more
         .then(|| entries.last().map(|e| link(query.as_deref(), Some(e.id))))
