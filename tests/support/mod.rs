@@ -107,6 +107,7 @@ impl Platform {
         let operators = Command::new(&backoffice_bin)
             .arg("seed-demo-operators")
             .env("DATABASE_URL", &database_url)
+            .env("SIGNSTASH_MASTER_KEY", &master_key)
             .status()
             .unwrap();
         assert!(operators.success(), "backoffice seed-demo-operators failed");

@@ -419,7 +419,8 @@ fn up() -> Result<()> {
     status(
         Command::new(bin.join("backoffice"))
             .arg("seed-demo-operators")
-            .env("DATABASE_URL", &database_url),
+            .env("DATABASE_URL", &database_url)
+            .env("SIGNSTASH_MASTER_KEY", &master_key),
     )?;
     // The same UBL example for a receiver: its e-mail lands in .data/mail, its link opens the
     // client portal.

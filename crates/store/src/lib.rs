@@ -43,6 +43,8 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod audit_view;
+pub mod authority_admin;
 pub mod certificates;
 pub mod client_services;
 pub mod companies;
@@ -61,6 +63,7 @@ pub mod partner_companies;
 pub mod portal_links;
 pub mod rate_limits;
 pub mod scope;
+pub mod system_configuration;
 pub mod templates;
 pub mod tenancy;
 pub mod usage;

@@ -39,6 +39,9 @@ use std::time::{Duration, Instant};
 use signstash_domain::Role;
 use sqlx::{Connection as _, Executor as _, PgConnection, Row as _};
 
+/// The master key the bench's backoffice runs with (nothing it seals outlives the run).
+const BENCH_MASTER_KEY: &str = "YmFja29mZmljZS1iZW5jaC1tYXN0ZXIta2V5LTMyYiE=";
+
 const SERVICE: &str = env!("CARGO_BIN_EXE_backoffice");
 
 /// Requests per row (and as many queries), after `WARM_UP` of each; `SIGNSTASH_BENCH_REQUESTS`
@@ -586,6 +589,7 @@ impl Stack {
         let out = Command::new(SERVICE)
             .arg("seed-demo-operators")
             .env("DATABASE_URL", &self.database_url)
+            .env("SIGNSTASH_MASTER_KEY", BENCH_MASTER_KEY)
             .env("RUST_LOG", "warn")
             .env("NO_COLOR", "1")
             .output()
@@ -637,6 +641,7 @@ impl Stack {
         let child = Command::new(SERVICE)
             .arg("serve")
             .env("DATABASE_URL", &self.database_url)
+            .env("SIGNSTASH_MASTER_KEY", BENCH_MASTER_KEY)
             .env("SIGNSTASH_BACKOFFICE_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
             .env("NO_COLOR", "1")

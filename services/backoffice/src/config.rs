@@ -37,6 +37,10 @@ pub struct Config {
     pub mail_dir: std::path::PathBuf,
     /// `SIGNSTASH_MAIL_FROM` (default `Sign'Stash <no-reply@signstash.local>`).
     pub mail_from: String,
+    /// `SIGNSTASH_MASTER_KEY`: base64 of 32 bytes, the key integration-ws uses; seals the
+    /// secrets the backoffice stores (a certificate authority's client secret). Required;
+    /// the default (tests) is a fresh random key.
+    pub master_key: SecretString,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             smtp_url: None,
             mail_dir: ".data/mail".into(),
             mail_from: "Sign'Stash <no-reply@signstash.local>".into(),
+            master_key: random_master_key(),
         }
     }
 }
@@ -94,7 +99,28 @@ impl Config {
             smtp_url: var("SIGNSTASH_SMTP_URL").map(SecretString::from),
             mail_dir: var("SIGNSTASH_MAIL_DIR").map_or(d.mail_dir, Into::into),
             mail_from: var("SIGNSTASH_MAIL_FROM").unwrap_or(d.mail_from),
+            master_key: master_key()?,
         })
         .and_then(|c: Self| crate::mail::Mailer::new(&c).map(|_| c))
     }
+}
+
+/// `SIGNSTASH_MASTER_KEY`, checked to be one.
+fn master_key() -> Result<SecretString, String> {
+    let key = SecretString::from(
+        var("SIGNSTASH_MASTER_KEY")
+            .ok_or("SIGNSTASH_MASTER_KEY is not set (base64 of 32 bytes)")?,
+    );
+    signstash_store::MasterKey::from_base64(&key)
+        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
+    Ok(key)
+}
+
+/// A fresh random master key, base64 (the default: tests and nothing else).
+fn random_master_key() -> SecretString {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    SecretString::from(base64::engine::general_purpose::STANDARD.encode(bytes))
 }

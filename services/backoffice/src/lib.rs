@@ -70,6 +70,8 @@ pub struct App {
     pub mailer: Option<mail::Mailer>,
     /// The public address, for the links in e-mails.
     pub base_url: String,
+    /// Seals the secrets the backoffice stores (see [`Config::master_key`]).
+    pub master_key: Arc<signstash_store::MasterKey>,
 }
 
 #[derive(Clone)]
@@ -99,6 +101,11 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
             .map_err(|e| tracing::error!(cause = e, "no account e-mails"))
             .ok(),
         base_url: config.base_url.trim_end_matches('/').to_owned(),
+        // `Config::from_env` checked it; a hand-made `Config` with a bad key is a bug.
+        master_key: Arc::new(
+            signstash_store::MasterKey::from_base64(&config.master_key)
+                .expect("SIGNSTASH_MASTER_KEY is base64 of 32 bytes"),
+        ),
     }))
 }
 

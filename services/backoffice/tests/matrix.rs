@@ -69,6 +69,47 @@ const MATRIX: &[Row] = &[
     ("GET", "/profile", [303, 200, 200, 200, 200]),
     ("POST", "/profile/language", [303, 422, 422, 422, 422]),
     ("POST", "/profile/password", [303, 422, 422, 422, 422]),
+    // System configurations (the platform's only).
+    (
+        "GET",
+        "/system-configurations/certificate-authorities",
+        [303, 200, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/system-configurations/certificate-authorities",
+        [303, 422, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/system-configurations/certificate-authorities/new",
+        [303, 200, 404, 404, 404],
+    ),
+    (
+        "GET",
+        "/system-configurations/certificate-authorities/{id}",
+        [303, 200, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/system-configurations/certificate-authorities/{id}",
+        [303, 422, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/system-configurations/certificate-authorities/{id}/edit",
+        [303, 200, 404, 404, 404],
+    ),
+    (
+        "GET",
+        "/system-configurations/general",
+        [303, 200, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/system-configurations/general",
+        [303, 422, 403, 403, 403],
+    ),
     // Last: it ends the session (the test signs in again after it).
     ("POST", "/sign-out", [303, 303, 303, 303, 303]),
 ];
@@ -88,6 +129,8 @@ fn id_for(bo: &Backoffice, path: &str, own: bool) -> String {
         tenant.partner.to_string()
     } else if path.starts_with("/issuer-companies/") {
         tenant.issuer.to_string()
+    } else if path.starts_with("/system-configurations/certificate-authorities/") {
+        bo.authority.to_string()
     } else if path.starts_with("/operators/") {
         tenant.operator.to_string()
     } else {

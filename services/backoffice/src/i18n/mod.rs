@@ -3,8 +3,10 @@
 //! translation is a compile error, not a blank. The operator's language is `?lang=` when given
 //! (then remembered in a cookie), else the cookie, else pt_PT.
 
+pub mod audit_log;
 pub mod operators;
 pub mod partners;
+pub mod system;
 
 use signstash_domain::Language;
 
@@ -78,6 +80,8 @@ pub struct Texts {
     /// Each feature's words.
     pub partners: &'static partners::Texts,
     pub operators: &'static operators::Texts,
+    pub system: &'static system::Texts,
+    pub audit_log: &'static audit_log::Texts,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -156,6 +160,8 @@ pub const PT_PT: Texts = Texts {
     language_en: "Inglês",
     partners: &partners::PT_PT,
     operators: &operators::PT_PT,
+    system: &system::PT_PT,
+    audit_log: &audit_log::PT_PT,
 };
 
 pub const EN: Texts = Texts {
@@ -234,6 +240,8 @@ pub const EN: Texts = Texts {
     language_en: "English",
     partners: &partners::EN,
     operators: &operators::EN,
+    system: &system::EN,
+    audit_log: &audit_log::EN,
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];

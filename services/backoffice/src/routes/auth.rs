@@ -200,7 +200,7 @@ pub async fn home(signed: Signed) -> Response {
 }
 
 /// The menus whose pages are not built yet: each says so, to the roles that may use it.
-const UNBUILT: [Menu; 9] = [
+const UNBUILT: [Menu; 7] = [
     Menu::Dashboard,
     Menu::Operations,
     Menu::Consumptions,
@@ -208,8 +208,6 @@ const UNBUILT: [Menu; 9] = [
     Menu::ClientServices,
     Menu::IssuerCompanies,
     Menu::Reports,
-    Menu::SystemConfigurations,
-    Menu::AuditLog,
 ];
 
 pub fn unbuilt_menus() -> Vec<Route> {

@@ -4,9 +4,11 @@
 //! [`crate::page::Signed`] (or a [`crate::page::SignedForm`]) and passes its scope to the
 //! store.
 
+pub mod audit_log;
 pub mod auth;
 pub mod operators;
 pub mod partners;
+pub mod system;
 
 use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
@@ -41,6 +43,8 @@ pub fn table() -> Vec<Route> {
     ];
     routes.extend(partners::routes());
     routes.extend(operators::routes());
+    routes.extend(system::routes());
+    routes.extend(audit_log::routes());
     routes.extend(auth::unbuilt_menus());
     routes
 }

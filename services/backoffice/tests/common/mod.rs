@@ -16,6 +16,8 @@ use sqlx::PgPool;
 pub struct Backoffice {
     pub url: String,
     pub pool: PgPool,
+    /// A certificate authority (the platform's: no tenant).
+    pub authority: i64,
     /// The ids of the demo tenant (`demo`'s partner and issuer) and of another one.
     pub demo: Tenant,
     pub other: Tenant,
@@ -104,6 +106,20 @@ impl Backoffice {
         )
         .await
         .unwrap();
+        let authority = signstash_store::certificates::create_authority(
+            &pool,
+            &signstash_store::certificates::NewCertificateAuthority {
+                name: "Test Authority".into(),
+                csc_base_url: None,
+                oauth_authorize_url: None,
+                oauth_token_url: None,
+                oauth_client_id: None,
+                oauth_client_secret_encrypted: None,
+                ca_chain_pem: None,
+            },
+        )
+        .await
+        .unwrap();
         let app = Application::with_state(
             state_from(pool.clone(), &config),
             "127.0.0.1:0".parse().unwrap(),
@@ -115,6 +131,7 @@ impl Backoffice {
         Self {
             url,
             pool,
+            authority: authority.0,
             demo: Tenant {
                 partner,
                 issuer,
