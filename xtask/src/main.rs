@@ -393,7 +393,8 @@ fn up() -> Result<()> {
     status(
         Command::new(bin.join("backoffice"))
             .arg("seed-demo-operators")
-            .env("DATABASE_URL", &database_url),
+            .env("DATABASE_URL", &database_url)
+            .env("SIGNSTASH_MASTER_KEY", &master_key),
     )?;
     // The same UBL example for a receiver: its e-mail lands in .data/mail, its link opens the
     // client portal.
@@ -414,6 +415,7 @@ fn up() -> Result<()> {
         .spawn()?;
     let mut backoffice = Command::new(bin.join("backoffice"))
         .env("DATABASE_URL", &database_url)
+        .env("SIGNSTASH_MASTER_KEY", &master_key)
         .env("SIGNSTASH_BACKOFFICE_BIND", &backoffice_bind)
         .spawn()?;
     let url = format!("http://{bind}");

@@ -44,6 +44,7 @@
 
 pub mod audit;
 pub mod certificates;
+pub mod client_service_admin;
 pub mod client_services;
 pub mod companies;
 pub mod crypto;

@@ -31,6 +31,9 @@ pub struct Config {
     pub address_failures: i32,
     /// `SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS` (default 600).
     pub failure_window_seconds: i64,
+    /// `SIGNSTASH_MASTER_KEY` (required, as integration-ws reads it: base64 of 32 bytes): seals
+    /// the client services' SMTP passwords. `None` only in tests that set no SMTP password.
+    pub master_key: Option<SecretString>,
 }
 
 impl Default for Config {
@@ -45,8 +48,20 @@ impl Default for Config {
             lock_after: 5,
             address_failures: 20,
             failure_window_seconds: 600,
+            master_key: None,
         }
     }
+}
+
+/// `SIGNSTASH_MASTER_KEY`, checked at start-up.
+fn master_key() -> Result<SecretString, String> {
+    let key = SecretString::from(
+        var("SIGNSTASH_MASTER_KEY")
+            .ok_or("SIGNSTASH_MASTER_KEY is not set (base64 of 32 bytes)")?,
+    );
+    signstash_store::MasterKey::from_base64(&key)
+        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
+    Ok(key)
 }
 
 impl Config {
@@ -82,6 +97,7 @@ impl Config {
                 "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
                 d.failure_window_seconds,
             )?,
+            master_key: Some(master_key()?),
         })
     }
 }

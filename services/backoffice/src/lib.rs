@@ -65,6 +65,8 @@ pub struct App {
     pub lock_after: i32,
     pub address_failures: i32,
     pub failure_window: time::Duration,
+    /// Seals the client services' SMTP passwords (`None`: none can be set).
+    pub master_key: Option<signstash_store::MasterKey>,
 }
 
 #[derive(Clone)]
@@ -90,6 +92,10 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
         lock_after: config.lock_after,
         address_failures: config.address_failures,
         failure_window: time::Duration::seconds(config.failure_window_seconds),
+        master_key: config
+            .master_key
+            .as_ref()
+            .and_then(|k| signstash_store::MasterKey::from_base64(k).ok()),
     }))
 }
 

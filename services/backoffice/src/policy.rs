@@ -44,6 +44,9 @@ pub enum Action {
     ManageCertificates,
     /// Certificate authorities, system templates, general configuration.
     EditSystemConfiguration,
+    /// Set a client service ACTIVE / SUSPENDED / INACTIVE (assumed: partner and admin, like
+    /// creating one; an issuer operator edits its own but does not switch it on or off).
+    ChangeClientServiceStatus,
 }
 
 /// Whether `role` may do `action`. Auditors never change anything.
@@ -59,7 +62,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
         | Action::ManageIssuers
         | Action::SetIssuerLimit
         | Action::ChangeIssuerStatus
-        | Action::CreateClientService => matches!(role, SystemAdministrator | Partner),
+        | Action::CreateClientService
+        | Action::ChangeClientServiceStatus => matches!(role, SystemAdministrator | Partner),
         Action::ManageClientServices => matches!(role, SystemAdministrator | Partner | Issuer),
         Action::EditClientServiceConfiguration | Action::EditSystemConfiguration => {
             matches!(role, SystemAdministrator)
@@ -78,7 +82,7 @@ mod tests {
 
     /// Written by hand, row by row (admin, partner, issuer, auditor); never computed from
     /// `allowed`. `View` is covered by the menu table's own test.
-    const MATRIX: [(Action, [bool; 4]); 13] = [
+    const MATRIX: [(Action, [bool; 4]); 14] = [
         (ManageOperators, [true, true, true, false]),
         (CreatePartner, [true, false, false, false]),
         (EditPartner, [true, true, false, false]),
@@ -92,6 +96,7 @@ mod tests {
         (EditClientServiceConfiguration, [true, false, false, false]),
         (ManageCertificates, [false, false, true, false]),
         (EditSystemConfiguration, [true, false, false, false]),
+        (ChangeClientServiceStatus, [true, true, false, false]),
     ];
 
     const ROLES: [Role; 4] = [
@@ -118,6 +123,7 @@ mod tests {
             EditClientServiceConfiguration => 10,
             ManageCertificates => 11,
             EditSystemConfiguration => 12,
+            ChangeClientServiceStatus => 13,
         })
     }
 
