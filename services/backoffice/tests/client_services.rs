@@ -637,3 +637,158 @@ async fn each_role_sees_its_scope_and_may_do_only_what_it_may(pool: PgPool) {
         403
     );
 }
+
+/// integration-ws in-process over the same database and master key (as its own tests start
+/// it): its base URL, and the PKI whose files it reads (keep it while the service runs).
+async fn integration_ws(pool: &PgPool, dir: &std::path::Path) -> (String, TestPki) {
+    use integration_ws::config::{Config as WsConfig, MailConfig, TokenThrottle};
+    let pki = TestPki::new();
+    let config = WsConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: secrecy::SecretString::from("unused: the test gives the pool".to_string()),
+        db_max_connections: 5,
+        documents: signstash_store::DocumentStoreBackend::Local {
+            root: dir.join("documents"),
+            sync: signstash_store::DocumentSync::EachDocument,
+        },
+        master_key: secrecy::SecretString::from(MASTER_KEY.to_string()),
+        jwt_issuer: "signstash-test".into(),
+        tsa_url: None,
+        tsa_cert: Some(pki.tsa_cert()),
+        tsa_key: Some(pki.tsa_key()),
+        public_tsa: false,
+        max_body_bytes: 16 * 1024 * 1024,
+        body_memory_bytes: 512 * 1024 * 1024,
+        max_documents: 10,
+        max_document_bytes: 4 * 1024 * 1024,
+        max_receivers: 50,
+        token_throttle: TokenThrottle::default(),
+    };
+    let mailer = integration_ws::outbox::Mailer::from_config(&MailConfig {
+        mail_dir: dir.join("mail"),
+        ..MailConfig::default()
+    })
+    .unwrap();
+    let state =
+        integration_ws::state_with_mailer(pool.clone(), &config, std::sync::Arc::new(mailer))
+            .await
+            .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = integration_ws::router(state.clone());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !state.tenancy.is_listening() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "integration-ws listens"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    (url, pki)
+}
+
+/// The status of a token request for `alias`/`secret`, and the token when granted.
+async fn token(http: &reqwest::Client, ws: &str, alias: &str, secret: &str) -> (u16, String) {
+    let r = http
+        .post(format!("{ws}/oauth/token"))
+        .basic_auth(alias, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    (
+        status,
+        body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn the_secret_shown_once_gets_a_token_at_integration_ws_until_rotated(pool: PgPool) {
+    let bo = spawn(pool.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _pki) = integration_ws(&pool, dir.path()).await;
+    let issuer = bo
+        .id_of("SELECT id FROM issuer_companies WHERE name = 'Demo Issuer'")
+        .await
+        .to_string();
+    let admin = bo.sign_in("admin").await;
+    // No certificate yet.
+    let page = bo
+        .post(
+            &admin,
+            "/client-services",
+            &[("issuer", &issuer), ("language", "en"), ("certificate", "")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let alias = between(&page, r#"<code id="alias">"#, "</code>").to_string();
+    let secret = between(&page, r#"<code id="secret">"#, "</code>").to_string();
+    let id = bo
+        .id_of(&format!(
+            "SELECT id FROM client_services WHERE alias = '{alias}'"
+        ))
+        .await;
+    let (status, access) = token(&bo.http, &ws, &alias, &secret).await;
+    assert_eq!(status, 200, "the secret shown once works");
+    // Without a certificate a sign request answers 500 0.0.3 ("certificate not provisioned").
+    let r = bo
+        .http
+        .post(format!("{ws}/api/v0/document/sign/base64/"))
+        .bearer_auth(&access)
+        .json(&integration_ws::demo::sample_sign_request("BO-NO-CERT-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["errorCode"], "0.0.3", "{body}");
+
+    // Rotated: the old secret stops at once (integration-ws not restarted), the new one works.
+    let page = bo
+        .post(
+            &admin,
+            &format!("/client-services/{id}/secret"),
+            &[("confirm", "yes")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rotated = between(&page, r#"<code id="secret">"#, "</code>").to_string();
+    assert_eq!(token(&bo.http, &ws, &alias, &secret).await.0, 401);
+    assert_eq!(token(&bo.http, &ws, &alias, &rotated).await.0, 200);
+    // Suspended in the backoffice: its next call is refused at once (1.1.3).
+    let (_, access) = token(&bo.http, &ws, &alias, &rotated).await;
+    let r = bo
+        .post(
+            &admin,
+            &format!("/client-services/{id}/status"),
+            &[("status", "SUSPENDED")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = bo
+        .http
+        .post(format!("{ws}/api/v0/document/sign/base64/"))
+        .bearer_auth(&access)
+        .json(&integration_ws::demo::sample_sign_request("BO-SUSPENDED-1"))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["errorCode"], "1.1.3", "{body}");
+}
