@@ -46,6 +46,7 @@ pub mod audit;
 pub mod audit_view;
 pub mod authority_admin;
 pub mod certificates;
+pub mod client_service_admin;
 pub mod client_services;
 pub mod companies;
 pub mod crypto;

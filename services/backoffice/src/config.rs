@@ -63,6 +63,17 @@ impl Default for Config {
     }
 }
 
+/// `SIGNSTASH_MASTER_KEY`, checked at start-up.
+fn master_key() -> Result<SecretString, String> {
+    let key = SecretString::from(
+        var("SIGNSTASH_MASTER_KEY")
+            .ok_or("SIGNSTASH_MASTER_KEY is not set (base64 of 32 bytes)")?,
+    );
+    signstash_store::MasterKey::from_base64(&key)
+        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
+    Ok(key)
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, String> {
         let d = Self::default();
@@ -103,17 +114,6 @@ impl Config {
         })
         .and_then(|c: Self| crate::mail::Mailer::new(&c).map(|_| c))
     }
-}
-
-/// `SIGNSTASH_MASTER_KEY`, checked to be one.
-fn master_key() -> Result<SecretString, String> {
-    let key = SecretString::from(
-        var("SIGNSTASH_MASTER_KEY")
-            .ok_or("SIGNSTASH_MASTER_KEY is not set (base64 of 32 bytes)")?,
-    );
-    signstash_store::MasterKey::from_base64(&key)
-        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
-    Ok(key)
 }
 
 /// A fresh random master key, base64 (the default: tests and nothing else).

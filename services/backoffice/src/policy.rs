@@ -47,6 +47,9 @@ pub enum Action {
     /// See one's own profile, set its language and one's own password (every role: it is
     /// not a change to the platform, so auditors too).
     UseOwnProfile,
+    /// Set a client service ACTIVE / SUSPENDED / INACTIVE (assumed: partner and admin, like
+    /// creating one; an issuer operator edits its own but does not switch it on or off).
+    ChangeClientServiceStatus,
 }
 
 /// Whether `role` may do `action`. Auditors never change anything.
@@ -62,7 +65,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
         | Action::ManageIssuers
         | Action::SetIssuerLimit
         | Action::ChangeIssuerStatus
-        | Action::CreateClientService => matches!(role, SystemAdministrator | Partner),
+        | Action::CreateClientService
+        | Action::ChangeClientServiceStatus => matches!(role, SystemAdministrator | Partner),
         Action::ManageClientServices => matches!(role, SystemAdministrator | Partner | Issuer),
         Action::EditClientServiceConfiguration | Action::EditSystemConfiguration => {
             matches!(role, SystemAdministrator)
@@ -84,7 +88,7 @@ mod tests {
 
     /// Written by hand, row by row (admin, partner, issuer, auditor); never computed from
     /// `allowed`. `View` is covered by the menu table's own test.
-    const MATRIX: [(Action, [bool; 4]); 14] = [
+    const MATRIX: [(Action, [bool; 4]); 15] = [
         (ManageOperators, [true, true, true, false]),
         (CreatePartner, [true, false, false, false]),
         (EditPartner, [true, true, false, false]),
@@ -99,6 +103,7 @@ mod tests {
         (ManageCertificates, [false, false, true, false]),
         (EditSystemConfiguration, [true, false, false, false]),
         (UseOwnProfile, [true, true, true, true]),
+        (ChangeClientServiceStatus, [true, true, false, false]),
     ];
 
     const ROLES: [Role; 4] = [
@@ -126,6 +131,7 @@ mod tests {
             ManageCertificates => 11,
             EditSystemConfiguration => 12,
             UseOwnProfile => 13,
+            ChangeClientServiceStatus => 14,
         })
     }
 

@@ -4,6 +4,7 @@
 //! (then remembered in a cookie), else the cookie, else pt_PT.
 
 pub mod audit_log;
+pub mod client_services;
 pub mod operators;
 pub mod partners;
 pub mod system;
@@ -82,6 +83,7 @@ pub struct Texts {
     pub operators: &'static operators::Texts,
     pub system: &'static system::Texts,
     pub audit_log: &'static audit_log::Texts,
+    pub client_services: &'static client_services::Texts,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -162,6 +164,7 @@ pub const PT_PT: Texts = Texts {
     operators: &operators::PT_PT,
     system: &system::PT_PT,
     audit_log: &audit_log::PT_PT,
+    client_services: &client_services::PT_PT,
 };
 
 pub const EN: Texts = Texts {
@@ -242,6 +245,7 @@ pub const EN: Texts = Texts {
     operators: &operators::EN,
     system: &system::EN,
     audit_log: &audit_log::EN,
+    client_services: &client_services::EN,
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];

@@ -6,6 +6,7 @@
 
 pub mod audit_log;
 pub mod auth;
+pub mod client_services;
 pub mod operators;
 pub mod partners;
 pub mod system;
@@ -45,6 +46,7 @@ pub fn table() -> Vec<Route> {
     routes.extend(operators::routes());
     routes.extend(system::routes());
     routes.extend(audit_log::routes());
+    routes.extend(client_services::routes());
     routes.extend(auth::unbuilt_menus());
     routes
 }
