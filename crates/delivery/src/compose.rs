@@ -440,3 +440,20 @@ fn parse_address(field: &'static str, value: &str) -> Result<Address, MailError>
         .parse::<Address>()
         .map_err(|_| MailError::InvalidAddress { field })
 }
+
+impl Mail {
+    /// A message of one text (plain, and HTML when given) from `sender` to `receiver`: for
+    /// e-mails that are not the "documents available" one (the backoffice's account e-mails).
+    /// The subject refuses control characters like every header built from data.
+    pub fn simple(
+        sender: &Sender,
+        receiver: &str,
+        subject: &str,
+        text: String,
+        html: String,
+    ) -> Result<Self, MailError> {
+        let to = parse_address("receiver address", receiver)?;
+        reject_control_chars("subject", subject)?;
+        Self::build(sender, to, subject.to_owned(), text, html, None, &[])
+    }
+}

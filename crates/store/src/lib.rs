@@ -60,6 +60,7 @@ pub mod partner_companies;
 pub mod portal_links;
 pub mod rate_limits;
 pub mod scope;
+pub mod template_admin;
 pub mod templates;
 pub mod tenancy;
 pub mod usage;

@@ -31,6 +31,15 @@ pub struct Config {
     pub address_failures: i32,
     /// `SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS` (default 600).
     pub failure_window_seconds: i64,
+    /// `SIGNSTASH_MASTER_KEY` (base64 of 32 bytes, the one integration-ws uses): opens the
+    /// sealed certificate keys and SMTP passwords (the configuration test). Unset: the test
+    /// says so.
+    pub master_key: Option<SecretString>,
+    /// `SIGNSTASH_SMTP_URL`, `SIGNSTASH_MAIL_DIR`, `SIGNSTASH_MAIL_FROM`: the system's e-mail,
+    /// as integration-ws reads them (no URL: `.eml` files in the folder).
+    pub smtp_url: Option<SecretString>,
+    pub mail_dir: std::path::PathBuf,
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -45,6 +54,10 @@ impl Default for Config {
             lock_after: 5,
             address_failures: 20,
             failure_window_seconds: 600,
+            master_key: None,
+            smtp_url: None,
+            mail_dir: ".data/mail".into(),
+            mail_from: "Sign'Stash <no-reply@signstash.local>".into(),
         }
     }
 }
@@ -82,6 +95,28 @@ impl Config {
                 "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
                 d.failure_window_seconds,
             )?,
+            master_key: var("SIGNSTASH_MASTER_KEY").map(SecretString::from),
+            smtp_url: var("SIGNSTASH_SMTP_URL").map(SecretString::from),
+            mail_dir: var("SIGNSTASH_MAIL_DIR").map_or(d.mail_dir, Into::into),
+            mail_from: var("SIGNSTASH_MAIL_FROM").unwrap_or(d.mail_from),
         })
+    }
+}
+
+/// The system's e-mail settings, as the state keeps them.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub smtp_url: Option<SecretString>,
+    pub mail_dir: std::path::PathBuf,
+    pub mail_from: String,
+}
+
+impl Mail {
+    pub fn of(config: &Config) -> Self {
+        Self {
+            smtp_url: config.smtp_url.clone(),
+            mail_dir: config.mail_dir.clone(),
+            mail_from: config.mail_from.clone(),
+        }
     }
 }

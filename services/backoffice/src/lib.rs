@@ -65,6 +65,10 @@ pub struct App {
     pub lock_after: i32,
     pub address_failures: i32,
     pub failure_window: time::Duration,
+    /// Opens sealed certificate keys and SMTP passwords (`None`: not configured).
+    pub master_key: Option<signstash_store::MasterKey>,
+    /// The system's e-mail settings (see [`Config`]).
+    pub mail: config::Mail,
 }
 
 #[derive(Clone)]
@@ -90,6 +94,12 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
         lock_after: config.lock_after,
         address_failures: config.address_failures,
         failure_window: time::Duration::seconds(config.failure_window_seconds),
+        master_key: config.master_key.as_ref().and_then(|k| {
+            signstash_store::MasterKey::from_base64(k)
+                .map_err(|e| tracing::error!(error = %e, "SIGNSTASH_MASTER_KEY unusable"))
+                .ok()
+        }),
+        mail: config::Mail::of(config),
     }))
 }
 

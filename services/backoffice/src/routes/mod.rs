@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod partners;
+pub mod templates;
 
 use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
@@ -39,6 +40,7 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/home", get(auth::home)),
     ];
     routes.extend(partners::routes());
+    routes.extend(templates::routes());
     routes.extend(auth::unbuilt_menus());
     routes
 }
