@@ -95,7 +95,14 @@ impl Config {
                 "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
                 d.failure_window_seconds,
             )?,
-            master_key: var("SIGNSTASH_MASTER_KEY").map(SecretString::from),
+            master_key: match var("SIGNSTASH_MASTER_KEY").map(SecretString::from) {
+                Some(key) => {
+                    signstash_store::MasterKey::from_base64(&key)
+                        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
+                    Some(key)
+                }
+                None => None,
+            },
             smtp_url: var("SIGNSTASH_SMTP_URL").map(SecretString::from),
             mail_dir: var("SIGNSTASH_MAIL_DIR").map_or(d.mail_dir, Into::into),
             mail_from: var("SIGNSTASH_MAIL_FROM").unwrap_or(d.mail_from),

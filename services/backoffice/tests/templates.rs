@@ -360,6 +360,12 @@ async fn hostile_templates_are_refused_beside_their_field_and_nothing_is_stored(
     let big = [PNG, &vec![0u8; 600 * 1024]].concat();
     let (status, _) = w.upload(&partner, &base, "", Some((big, "big.png"))).await;
     assert_eq!(status, 413);
+    // Over the service's body limit too.
+    let huge = [PNG, &vec![0u8; 3 * 1024 * 1024]].concat();
+    let (status, _) = w
+        .upload(&partner, &base, "", Some((huge, "huge.png")))
+        .await;
+    assert_eq!(status, 413);
 
     assert_eq!(w.stored_count().await, 0);
     assert_eq!(w.audited("client_service.template_saved").await, 0);

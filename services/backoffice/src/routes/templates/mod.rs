@@ -653,11 +653,16 @@ async fn portal(
     let mut token = String::new();
     let mut css = String::new();
     let mut logo: Vec<u8> = Vec::new();
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| PageError::BadRequest)?
-    {
+    // A body over the service's limit is a 413 like a logo over its own; anything else
+    // malformed, a 400.
+    let refused = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            PageError::TooLarge
+        } else {
+            PageError::BadRequest
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(refused)? {
         let name = field.name().unwrap_or("").to_owned();
         let limit = match name.as_str() {
             "logo" => check::MAX_LOGO_BYTES,
@@ -665,7 +670,7 @@ async fn portal(
             _ => 1024,
         };
         let mut value = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| PageError::BadRequest)? {
+        while let Some(chunk) = field.chunk().await.map_err(refused)? {
             if value.len() + chunk.len() > limit {
                 return Err(PageError::TooLarge);
             }
