@@ -414,6 +414,8 @@ fn up() -> Result<()> {
         .spawn()?;
     let mut backoffice = Command::new(bin.join("backoffice"))
         .env("DATABASE_URL", &database_url)
+        .env("SIGNSTASH_MASTER_KEY", &master_key)
+        .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
         .env("SIGNSTASH_BACKOFFICE_BIND", &backoffice_bind)
         .spawn()?;
     let url = format!("http://{bind}");

@@ -268,7 +268,13 @@ async fn the_issuer_uploads_css_and_a_logo_which_the_portal_reads(pool: PgPool) 
     assert_eq!(portal.logo.as_deref(), Some(PNG));
     assert_eq!(w.audited("client_service.template_saved").await, 2);
 
-    // Back to the default: nothing of the client service's is left.
+    // Back to the default: nothing of the client service's is left, even once chosen.
+    sqlx::query("UPDATE client_services SET portal_template_id = $2 WHERE id = $1")
+        .bind(w.demo)
+        .bind(portal.id)
+        .execute(&w.pool)
+        .await
+        .unwrap();
     let (status, _) = w
         .post(
             &issuer,
