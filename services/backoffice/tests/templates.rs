@@ -13,6 +13,9 @@ use signstash_store::templates;
 use signstash_test_support::pki::TestPki;
 use sqlx::PgPool;
 
+#[path = "../../client-portal/tests/common/webdriver.rs"]
+mod webdriver;
+
 /// 32 zero bytes: the master key the demo tenants are sealed with here.
 const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
@@ -666,4 +669,81 @@ async fn the_configuration_test_signs_and_mails_through_a_real_smtp_server(pool:
         .await;
     assert_eq!(results(&page), [false, false, true], "{page}");
     assert!(page.contains("The client service has no certificate configured."));
+}
+
+/// The pages in Chromium: the templates page (with a form sent with an error), the system
+/// templates and the configuration test with its results, each checked by axe-core (no
+/// serious or critical violation), without console errors, a screenshot kept.
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn the_pages_pass_axe_in_chromium(pool: PgPool) {
+    let Some(axe) = webdriver::axe_source() else {
+        return;
+    };
+    let mail = tempfile::tempdir().unwrap();
+    let config = Config {
+        mail_dir: mail.path().to_path_buf(),
+        ..Config::default()
+    };
+    let w = world(pool, config).await;
+    let Some(browser) = webdriver::Browser::start("en").await else {
+        return;
+    };
+    let artifacts =
+        signstash_test_support::workspace_root().join("target/test-artifacts/backoffice/templates");
+    // A form sent with errors answers 422, which the console reports: expected there.
+    let check = |name: &'static str, allowed: &'static [&'static str]| {
+        let (browser, axe, artifacts) = (&browser, &axe, &artifacts);
+        async move { webdriver::check_page(browser, axe, artifacts, name, allowed).await }
+    };
+    browser.goto(&format!("{}/sign-in?lang=en", w.url)).await;
+    let field = browser.wait_for("#email").await;
+    browser.type_into(&field, "admin@signstash.local").await;
+    let field = browser.wait_for("#password").await;
+    browser.type_into(&field, "admin-demo-password").await;
+    let submit = browser.wait_for("form.sign-in button[type=submit]").await;
+    browser.click(&submit).await;
+    browser.wait_for("nav.menu").await;
+
+    let base = format!("{}/client-services/{}/templates", w.url, w.demo.0);
+    browser.goto(&base).await;
+    browser.wait_for("#css").await;
+    check("client-service-templates", &[]).await;
+    let text = browser.wait_for("#text").await;
+    browser
+        .execute(
+            "document.getElementById('text').value = '';",
+            serde_json::json!([]),
+        )
+        .await;
+    browser.type_into(&text, "Signed by ${nobody}").await;
+    let save = browser
+        .wait_for("form[action$='/signature-text'] button[type=submit]")
+        .await;
+    browser.click(&save).await;
+    browser.wait_for("#text-error").await;
+    check("client-service-templates-error", &["status of 422"]).await;
+
+    browser
+        .goto(&format!("{}/system-configurations/templates", w.url))
+        .await;
+    browser.wait_for("#css").await;
+    check("system-templates", &[]).await;
+
+    browser
+        .goto(&format!("{}/client-services/{}/test", w.url, w.demo.0))
+        .await;
+    let receiver = browser.wait_for("#receiver").await;
+    browser.type_into(&receiver, "ops@example.com").await;
+    let run = browser
+        .wait_for("form button[type=submit]:not(.sign-out button)")
+        .await;
+    browser.click(&run).await;
+    browser.wait_for("table.test-results").await;
+    check("configuration-test", &[]).await;
+    assert_eq!(
+        browser.find_all("tr.step-ok").await.len(),
+        3,
+        "{}",
+        browser.source().await
+    );
 }
