@@ -14,6 +14,10 @@ pub struct Config {
     pub database_url: SecretString,
     /// `SIGNSTASH_BACKOFFICE_DB_MAX_CONNECTIONS` (default 5).
     pub db_max_connections: u32,
+    /// `SIGNSTASH_MASTER_KEY` (base64 of 32 bytes, the one integration-ws uses): opens the
+    /// sealed certificate keys and SMTP passwords (the configuration test). Unset: the test
+    /// says so.
+    pub master_key: Option<SecretString>,
     /// `SIGNSTASH_BACKOFFICE_BASE_URL` (default http://127.0.0.1:8081): the public address; an
     /// `https` one makes the session cookie `Secure`.
     pub base_url: String,
@@ -31,14 +35,11 @@ pub struct Config {
     pub address_failures: i32,
     /// `SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS` (default 600).
     pub failure_window_seconds: i64,
-    /// `SIGNSTASH_MASTER_KEY` (base64 of 32 bytes, the one integration-ws uses): opens the
-    /// sealed certificate keys and SMTP passwords (the configuration test). Unset: the test
-    /// says so.
-    pub master_key: Option<SecretString>,
-    /// `SIGNSTASH_SMTP_URL`, `SIGNSTASH_MAIL_DIR`, `SIGNSTASH_MAIL_FROM`: the system's e-mail,
-    /// as integration-ws reads them (no URL: `.eml` files in the folder).
+    /// `SIGNSTASH_SMTP_URL` (as integration-ws reads it); unset: `.eml` files under `mail_dir`.
     pub smtp_url: Option<SecretString>,
+    /// `SIGNSTASH_MAIL_DIR` (default .data/mail).
     pub mail_dir: std::path::PathBuf,
+    /// `SIGNSTASH_MAIL_FROM` (default `Sign'Stash <no-reply@signstash.local>`).
     pub mail_from: String,
 }
 
@@ -48,13 +49,13 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8081)),
             database_url: SecretString::from(String::new()),
             db_max_connections: 5,
+            master_key: None,
             base_url: "http://127.0.0.1:8081".into(),
             session_idle_seconds: 30 * 60,
             session_absolute_seconds: 8 * 60 * 60,
             lock_after: 5,
             address_failures: 20,
             failure_window_seconds: 600,
-            master_key: None,
             smtp_url: None,
             mail_dir: ".data/mail".into(),
             mail_from: "Sign'Stash <no-reply@signstash.local>".into(),
@@ -79,6 +80,14 @@ impl Config {
                 "SIGNSTASH_BACKOFFICE_DB_MAX_CONNECTIONS",
                 d.db_max_connections,
             )?,
+            master_key: match var("SIGNSTASH_MASTER_KEY").map(SecretString::from) {
+                Some(key) => {
+                    signstash_store::MasterKey::from_base64(&key)
+                        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
+                    Some(key)
+                }
+                None => None,
+            },
             base_url: var("SIGNSTASH_BACKOFFICE_BASE_URL").unwrap_or(d.base_url),
             session_idle_seconds: seconds(
                 "SIGNSTASH_BACKOFFICE_SESSION_IDLE_SECONDS",
@@ -95,14 +104,6 @@ impl Config {
                 "SIGNSTASH_BACKOFFICE_FAILURE_WINDOW_SECONDS",
                 d.failure_window_seconds,
             )?,
-            master_key: match var("SIGNSTASH_MASTER_KEY").map(SecretString::from) {
-                Some(key) => {
-                    signstash_store::MasterKey::from_base64(&key)
-                        .map_err(|e| format!("SIGNSTASH_MASTER_KEY: {e}"))?;
-                    Some(key)
-                }
-                None => None,
-            },
             smtp_url: var("SIGNSTASH_SMTP_URL").map(SecretString::from),
             mail_dir: var("SIGNSTASH_MAIL_DIR").map_or(d.mail_dir, Into::into),
             mail_from: var("SIGNSTASH_MAIL_FROM").unwrap_or(d.mail_from),
@@ -110,15 +111,15 @@ impl Config {
     }
 }
 
-/// The system's e-mail settings, as the state keeps them.
+/// The system's e-mail settings, as the state keeps them (the configuration test).
 #[derive(Debug, Clone)]
-pub struct Mail {
+pub struct SystemMail {
     pub smtp_url: Option<SecretString>,
     pub mail_dir: std::path::PathBuf,
     pub mail_from: String,
 }
 
-impl Mail {
+impl SystemMail {
     pub fn of(config: &Config) -> Self {
         Self {
             smtp_url: config.smtp_url.clone(),

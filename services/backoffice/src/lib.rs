@@ -61,14 +61,14 @@ pub struct App {
     pub session_absolute_seconds: i64,
     /// Cookies get `Secure` (the backoffice is served over https).
     pub secure_cookies: bool,
+    /// Opens sealed certificate keys and SMTP passwords (`None`: not configured).
+    pub master_key: Option<signstash_store::MasterKey>,
+    /// The system's e-mail settings (see [`Config`]).
+    pub system_mail: config::SystemMail,
     /// Sign-in limits (see [`Config`]).
     pub lock_after: i32,
     pub address_failures: i32,
     pub failure_window: time::Duration,
-    /// Opens sealed certificate keys and SMTP passwords (`None`: not configured).
-    pub master_key: Option<signstash_store::MasterKey>,
-    /// The system's e-mail settings (see [`Config`]).
-    pub mail: config::Mail,
 }
 
 #[derive(Clone)]
@@ -91,15 +91,15 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
         session_idle_seconds: config.session_idle_seconds,
         session_absolute_seconds: config.session_absolute_seconds,
         secure_cookies: config.base_url.starts_with("https://"),
-        lock_after: config.lock_after,
-        address_failures: config.address_failures,
-        failure_window: time::Duration::seconds(config.failure_window_seconds),
         master_key: config.master_key.as_ref().and_then(|k| {
             signstash_store::MasterKey::from_base64(k)
                 .map_err(|e| tracing::error!(error = %e, "SIGNSTASH_MASTER_KEY unusable"))
                 .ok()
         }),
-        mail: config::Mail::of(config),
+        system_mail: config::SystemMail::of(config),
+        lock_after: config.lock_after,
+        address_failures: config.address_failures,
+        failure_window: time::Duration::seconds(config.failure_window_seconds),
     }))
 }
 

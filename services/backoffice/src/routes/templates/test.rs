@@ -267,7 +267,7 @@ async fn sign(t: &'static Texts, signer: Arc<dyn Signer>) -> (Step, Option<Strin
 async fn mail(app: &AppState, t: &'static Texts, cs: &ClientService, receiver: &str) -> Step {
     let tt = t.templates;
     let name = tt.step_email;
-    let system = &app.mail;
+    let system = &app.system_mail;
     let from = cs
         .smtp
         .mail_from
