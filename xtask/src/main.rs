@@ -415,14 +415,18 @@ fn up() -> Result<()> {
     let mut backoffice = Command::new(bin.join("backoffice"))
         .env("DATABASE_URL", &database_url)
         .env("SIGNSTASH_MASTER_KEY", &master_key)
-        .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
         .env("SIGNSTASH_BACKOFFICE_BIND", &backoffice_bind)
+        .env(
+            "SIGNSTASH_BACKOFFICE_BASE_URL",
+            format!("http://{backoffice_bind}"),
+        )
+        .env("SIGNSTASH_MAIL_DIR", data.join("mail"))
         .spawn()?;
     let url = format!("http://{bind}");
     println!("Sign'Stash (development)");
     println!("  integration-ws   {url}   (OAuth2 token: {url}/oauth/token, timestamp authority without a token: {url}/tsa)");
     println!("  client portal    {portal_url}   (the links in the e-mails: {portal_url}/d/...)");
-    println!("  backoffice       http://{backoffice_bind}   (sign-in and the menus' names so far; their pages come with the rest of issue 14)");
+    println!("  backoffice       http://{backoffice_bind}   (operators below; its e-mails, e.g. activation links, are written under .data/mail)");
     println!("  PostgreSQL       {database_url}");
     println!(
         "  development PKI  {}   (signer.p12 password: changeit)",

@@ -15,6 +15,7 @@ pub mod pki;
 pub mod s3;
 pub mod smtp;
 pub mod validators;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

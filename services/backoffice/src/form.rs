@@ -180,3 +180,22 @@ pub fn date(errors: &mut Errors, t: &Texts, field: &'static str, raw: &str) -> O
         .ok()
         .flatten()
 }
+
+/// A VAT number of a company in `country` (alpha-3, when it was valid): a Portuguese one
+/// (`PRT`) must be a NIF (nine digits, its check digit right).
+pub fn vat_in(
+    errors: &mut Errors,
+    t: &Texts,
+    field: &'static str,
+    raw: &str,
+    country: Option<&str>,
+) -> Option<VatNumber> {
+    let vat = vat(errors, t, field, raw)?;
+    let nif = vat.as_str().strip_prefix("PT").unwrap_or(vat.as_str());
+    let portuguese_ok = nif.len() == 9 && VatNumber::try_from(format!("PT{nif}")).is_ok();
+    if country == Some("PRT") && !portuguese_ok {
+        errors.add(field, t.error_vat);
+        return None;
+    }
+    Some(vat)
+}

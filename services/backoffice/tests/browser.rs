@@ -6,21 +6,18 @@
 //! `Sec-Fetch-Site` with every form, so this also shows the CSRF check lets real forms through.
 //!
 //! Without Chromium, chromedriver or axe-core the test fails under CI and is skipped elsewhere,
-//! as the portal's is (whose WebDriver client it shares).
+//! as the portal's is (whose WebDriver client, `signstash_test_support::webdriver`, it shares).
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../client-portal/tests/common/webdriver.rs"]
-mod webdriver;
+mod common;
 
 use std::path::PathBuf;
 
-use backoffice::config::Config;
-use backoffice::demo::{seed_demo_operators, DEMO_OPERATORS};
-use backoffice::{state_from, Application};
+use backoffice::demo::DEMO_OPERATORS;
+use common::Backoffice;
 use serde_json::json;
-use signstash_test_support::pki::TestPki;
+use signstash_test_support::webdriver::{self, axe_source, Browser};
 use sqlx::PgPool;
-use webdriver::{axe_source, Browser};
 
 fn artifacts() -> PathBuf {
     signstash_test_support::workspace_root().join("target/test-artifacts/backoffice")
@@ -28,6 +25,11 @@ fn artifacts() -> PathBuf {
 
 async fn check_page(browser: &Browser, axe: &str, name: &str) {
     webdriver::check_page(browser, axe, &artifacts(), name, &[]).await;
+}
+
+/// A form sent with errors is answered 422, which Chromium logs as a failed load.
+async fn check_form_with_errors(browser: &Browser, axe: &str, name: &str) {
+    webdriver::check_page(browser, axe, &artifacts(), name, &["status of 422"]).await;
 }
 
 async fn sign_in(browser: &Browser, email: &str, password: &str) {
@@ -44,23 +46,8 @@ async fn each_operator_in_chromium_signs_in_opens_its_menus_and_signs_out(pool: 
     let Some(axe) = axe_source() else {
         return;
     };
-    let pki = TestPki::new();
-    integration_ws::demo::seed_demo_tenants(
-        &pool,
-        &signstash_store::MasterKey::generate(),
-        pki.path(),
-    )
-    .await
-    .unwrap();
-    seed_demo_operators(&pool).await.unwrap();
-    let app = Application::with_state(
-        state_from(pool, &Config::default()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let backoffice = Backoffice::start(pool).await;
+    let url = backoffice.url.clone();
     let Some(browser) = Browser::start("pt-PT").await else {
         return;
     };
@@ -107,4 +94,87 @@ async fn each_operator_in_chromium_signs_in_opens_its_menus_and_signs_out(pool: 
         // The language stays; back to Portuguese for the next operator.
         browser.goto(&format!("{url}/sign-in?lang=pt_PT")).await;
     }
+}
+
+/// Signs in as the administrator in a fresh backoffice over the demo tenants.
+async fn admin_in_chromium(pool: PgPool) -> Option<(Browser, Backoffice, String)> {
+    let axe = axe_source()?;
+    let backoffice = Backoffice::start(pool).await;
+    let browser = Browser::start("pt-PT").await?;
+    browser.goto(&format!("{}/sign-in", backoffice.url)).await;
+    sign_in(&browser, "admin@signstash.local", "admin-demo-password").await;
+    browser.wait_for("nav.menu").await;
+    Some((browser, backoffice, axe))
+}
+
+/// Types `text` into the field `#id`, replacing what it held.
+async fn fill(browser: &Browser, id: &str, text: &str) {
+    browser
+        .execute(
+            "document.getElementById(arguments[0]).value = '';",
+            json!([id]),
+        )
+        .await;
+    let field = browser.wait_for(&format!("#{id}")).await;
+    browser.type_into(&field, text).await;
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn the_administrator_creates_and_edits_a_partner_in_chromium(pool: PgPool) {
+    let Some((browser, backoffice, axe)) = admin_in_chromium(pool).await else {
+        return;
+    };
+    let url = &backoffice.url;
+    // The list, its filter bar, then the form: sent first with a wrong NIF, shown again with
+    // the error beside the field and what was typed kept.
+    browser.goto(&format!("{url}/partner-companies")).await;
+    browser.wait_for("form.filters").await;
+    check_page(&browser, &axe, "admin-partners-list").await;
+    let new = browser.wait_for("a[href='/partner-companies/new']").await;
+    browser.click(&new).await;
+    browser.wait_for("input#vat_number").await;
+    check_page(&browser, &axe, "admin-partner-new").await;
+    fill(&browser, "name", "Parceiro <Browser>").await;
+    fill(&browser, "vat_number", "500000019").await;
+    fill(&browser, "email", "geral@parceiro.example").await;
+    let submit = browser.wait_for("main form button[type=submit]").await;
+    browser.click(&submit).await;
+    browser.wait_for("#vat_number-error").await;
+    let kept = browser.wait_for("#name").await;
+    assert_eq!(
+        browser.attribute(&kept, "value").await.as_deref(),
+        Some("Parceiro <Browser>")
+    );
+    check_form_with_errors(&browser, &axe, "admin-partner-new-errors").await;
+    fill(&browser, "vat_number", "500000018").await;
+    let submit = browser.wait_for("main form button[type=submit]").await;
+    browser.click(&submit).await;
+    browser.wait_for("p.message-ok").await;
+    let h1 = browser.wait_for("main h1").await;
+    assert_eq!(browser.text(&h1).await, "Parceiro <Browser>");
+    check_page(&browser, &axe, "admin-partner-detail").await;
+    // Edit, then the usage limit.
+    let edit = browser.wait_for("a.button[href$='/edit']").await;
+    browser.click(&edit).await;
+    browser.wait_for("select#kind").await;
+    check_page(&browser, &axe, "admin-partner-edit").await;
+    fill(&browser, "city", "Porto").await;
+    let submit = browser.wait_for("main form button[type=submit]").await;
+    browser.click(&submit).await;
+    browser.wait_for("p.message-ok").await;
+    assert!(browser.source().await.contains("Porto"));
+    fill(&browser, "limit_signatures", "5000").await;
+    let save = browser
+        .wait_for("form[action$='/limit'] button[type=submit]")
+        .await;
+    browser.click(&save).await;
+    browser.wait_for("p.message-ok").await;
+    assert!(browser.source().await.contains("5000"));
+    // The eye of the list leads to the detail.
+    browser
+        .goto(&format!("{url}/partner-companies?name=browser"))
+        .await;
+    let eye = browser.wait_for("a.view").await;
+    browser.click(&eye).await;
+    browser.wait_for("dl.details").await;
 }

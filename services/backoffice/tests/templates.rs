@@ -11,10 +11,8 @@ use secrecy::SecretString;
 use signstash_domain::{ClientServiceId, Language, TemplateKind};
 use signstash_store::templates;
 use signstash_test_support::pki::TestPki;
+use signstash_test_support::webdriver;
 use sqlx::PgPool;
-
-#[path = "../../client-portal/tests/common/webdriver.rs"]
-mod webdriver;
 
 /// 32 zero bytes: the master key the demo tenants are sealed with here.
 const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";

@@ -13,11 +13,11 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::webdriver::{self, axe_source, Browser};
 use common::{document, sign_request, World};
 use serde_json::json;
 use signstash_test_support::corpus::{self, PdfKind};
 use signstash_test_support::validators;
+use signstash_test_support::webdriver::{self, axe_source, Browser};
 use sqlx::PgPool;
 
 fn artifacts() -> PathBuf {

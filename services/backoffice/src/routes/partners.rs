@@ -285,8 +285,14 @@ async fn create(
     signed.may(&app, Action::CreatePartner).await?;
     let t = signed.t();
     let mut errors = Errors::default();
-    let vat = form::vat(&mut errors, t, "vat_number", &form.vat_number);
     let country = form::country(&mut errors, t, "country_code", &form.country_code);
+    let vat = form::vat_in(
+        &mut errors,
+        t,
+        "vat_number",
+        &form.vat_number,
+        country.as_deref(),
+    );
     let fields = form.parse(t, &mut errors, true, None);
     let (Some(vat), Some(country), Some(fields)) = (vat, country, fields) else {
         return Ok(form_page(&signed, &form, &errors, None));

@@ -6,8 +6,6 @@
 
 #![allow(dead_code)] // each test binary uses part of it
 
-pub mod webdriver;
-
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

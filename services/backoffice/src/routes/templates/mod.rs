@@ -8,7 +8,7 @@
 pub mod check;
 pub mod test;
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{FromRequest as _, Multipart, Path, Query, Request, State};
 use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -732,22 +732,31 @@ async fn portal(
     save(app, signed, owner, fields).await
 }
 
+// The body is read as multipart only once the operator may change these templates (an
+// auditor's upload is a 403, another tenant's a 404, whatever the body); a body that is not
+// multipart is a request no form of ours sends (400).
 async fn service_portal(
     State(app): State<AppState>,
     signed: Signed,
     Path(raw): Path<String>,
-    multipart: Multipart,
+    request: Request,
 ) -> Result<Response, PageError> {
     let owner = owner(&app, &signed, Some(&raw), true).await?;
+    let multipart = Multipart::from_request(request, &app)
+        .await
+        .map_err(|_| PageError::BadRequest)?;
     portal(&app, &signed, &owner, multipart).await
 }
 
 async fn system_portal(
     State(app): State<AppState>,
     signed: Signed,
-    multipart: Multipart,
+    request: Request,
 ) -> Result<Response, PageError> {
     let owner = owner(&app, &signed, None, true).await?;
+    let multipart = Multipart::from_request(request, &app)
+        .await
+        .map_err(|_| PageError::BadRequest)?;
     portal(&app, &signed, &owner, multipart).await
 }
 

@@ -2,9 +2,7 @@
 //! the browser tests: open pages, click, read, run scripts, take screenshots, read the
 //! console, download — and [`check_page`], what every page of a browser test gets (screenshot,
 //! console, axe-core). Debian's `chromium` and `chromium-driver`; a test is skipped outside CI
-//! when they are missing. The backoffice's browser test includes this file by path.
-
-#![allow(dead_code)]
+//! when they are missing. The portal, the backoffice and the platform tests share it.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -29,9 +27,9 @@ impl Browser {
     /// A fresh headless Chromium (its own profile), or `None` when chromium or chromedriver
     /// is missing outside CI.
     pub async fn start(language: &str) -> Option<Self> {
-        let chromedriver = signstash_test_support::tool("chromedriver")?;
-        let chromium = signstash_test_support::tool("chromium")?;
-        let port = signstash_test_support::smtp::free_port();
+        let chromedriver = crate::tool("chromedriver")?;
+        let chromium = crate::tool("chromium")?;
+        let port = crate::smtp::free_port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
@@ -299,8 +297,7 @@ pub fn axe_source() -> Option<String> {
     let path = std::env::var_os("SIGNSTASH_AXE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            signstash_test_support::workspace_root()
-                .join(".data/node/node_modules/axe-core/axe.min.js")
+            crate::workspace_root().join(".data/node/node_modules/axe-core/axe.min.js")
         });
     match std::fs::read_to_string(&path) {
         Ok(source) => Some(source),
