@@ -1,4 +1,4 @@
-//! Developer commands: `cargo xtask setup | up | test | fuzz | bench signing|api`.
+//! Developer commands: `cargo xtask setup | up | test | fuzz | bench signing|api|backoffice`.
 //!
 //! xtask depends on nothing of ours (and no C libraries), so it builds on a fresh machine before
 //! `test` has installed the system packages the workspace needs.
@@ -309,7 +309,33 @@ fn bench(what: &str) -> Result<()> {
                     }),
             )
         }
-        other => bail!("unknown benchmark `{other}` (available: signing, api, api-budget)"),
+        "backoffice" => {
+            // The build and PostgreSQL only: no validators, browsers or load generator.
+            setup(setup::BENCH_BACKOFFICE)?;
+            // The same private cluster as `bench api` (port 55434) unless `DATABASE_URL` is set.
+            let database_url = match std::env::var("DATABASE_URL") {
+                Ok(url) => url,
+                Err(_) => private_postgres("pg-bench", 55434)?,
+            };
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            // Builds the release backoffice the bench starts (and seeds with) as a child process.
+            status(
+                Command::new(&cargo)
+                    .current_dir(root())
+                    .env("DATABASE_URL", database_url)
+                    .args([
+                        "bench",
+                        "--quiet",
+                        "-p",
+                        "backoffice",
+                        "--bench",
+                        "backoffice",
+                    ]),
+            )
+        }
+        other => {
+            bail!("unknown benchmark `{other}` (available: signing, api, api-budget, backoffice)")
+        }
     }
 }
 
@@ -472,7 +498,7 @@ fn main() -> ExitCode {
         ["fuzz"] => fuzz(fuzz_seconds()),
         ["db"] => private_postgres("pg-test", 55433).map(|url| println!("DATABASE_URL={url}")),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask setup | up | test | fuzz | bench signing|api"
+            "usage: cargo xtask setup | up | test | fuzz | bench signing|api|api-budget|backoffice"
         )),
     };
     match result {

@@ -76,12 +76,27 @@ const fn debian(package: &'static str, provides: Provides) -> Item {
     }
 }
 
+/// The build: C libraries for -sys crates.
+const BUILD: [Item; 2] = [
+    debian("pkg-config", Provides::Command("pkg-config")),
+    debian("libssl-dev", Provides::File("/usr/include/openssl/ssl.h")),
+];
+
+/// The private clusters of `up`, `test` and `bench` (Debian keeps the server off PATH).
+const POSTGRESQL: Item = debian(
+    "postgresql",
+    Provides::AnyFile(&[
+        "/usr/lib/postgresql/17/bin/initdb",
+        "/usr/lib/postgresql/16/bin/initdb",
+        "/usr/lib/postgresql/15/bin/initdb",
+    ]),
+);
+
 /// Everything the build, the tests and `cargo xtask up` need, in install order (the venv needs
 /// python3-venv, axe-core needs npm).
 pub const EVERYTHING: &[Item] = &[
-    // The build: C libraries for -sys crates.
-    debian("pkg-config", Provides::Command("pkg-config")),
-    debian("libssl-dev", Provides::File("/usr/include/openssl/ssl.h")),
+    BUILD[0],
+    BUILD[1],
     // The independent validators of shared/design/oracles.md and the tests' tools.
     debian("openssl", Provides::Command("openssl")),
     debian("xmlsec1", Provides::Command("xmlsec1")),
@@ -98,15 +113,7 @@ pub const EVERYTHING: &[Item] = &[
     debian("opensc", Provides::Command("pkcs11-tool")),
     debian("qpdf", Provides::Command("qpdf")),
     debian("python3-venv", Provides::PythonImports("venv, ensurepip")),
-    // The private clusters of `up`, `test` and `bench` (Debian keeps the server off PATH).
-    debian(
-        "postgresql",
-        Provides::AnyFile(&[
-            "/usr/lib/postgresql/17/bin/initdb",
-            "/usr/lib/postgresql/16/bin/initdb",
-            "/usr/lib/postgresql/15/bin/initdb",
-        ]),
-    ),
+    POSTGRESQL,
     // Browser tests: Chromium, its WebDriver, and npm for axe-core. NodeSource's nodejs carries
     // its own npm and conflicts with Debian's: npm is installed only when no npm is on PATH.
     debian("chromium", Provides::Command("chromium")),
@@ -121,6 +128,9 @@ pub const EVERYTHING: &[Item] = &[
         provides: Provides::NodeModule("axe-core/axe.min.js"),
     },
 ];
+
+/// What `cargo xtask bench backoffice` needs: the build and PostgreSQL.
+pub const BENCH_BACKOFFICE: &[Item] = &[BUILD[0], BUILD[1], POSTGRESQL];
 
 /// What `cargo xtask bench api` adds: its closed-loop load generator.
 pub const BENCH_API: &[Item] = &[debian("wrk", Provides::Command("wrk"))];
@@ -518,6 +528,20 @@ mod tests {
         let fake = complete();
         let items: Vec<Item> = EVERYTHING.iter().chain(BENCH_API).copied().collect();
         assert_eq!(plan(&items, &fake).debian, vec!["wrk"]);
+    }
+
+    #[test]
+    fn the_backoffice_bench_needs_the_build_and_postgresql_only() {
+        assert!(BENCH_BACKOFFICE.iter().all(|i| EVERYTHING.contains(i)));
+        let mut fake = Fake::default();
+        assert_eq!(
+            plan(BENCH_BACKOFFICE, &fake).debian,
+            vec!["pkg-config", "libssl-dev", "postgresql"]
+        );
+        fake.commands.insert("pkg-config");
+        fake.files.insert("/usr/include/openssl/ssl.h");
+        fake.files.insert("/usr/lib/postgresql/15/bin/initdb");
+        assert!(plan(BENCH_BACKOFFICE, &fake).is_empty());
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub mod env;
 mod error;
 pub mod oauth_keys;
 pub mod operations;
+pub mod operator_admin;
 pub mod operator_sessions;
 pub mod operators;
 pub mod partner_companies;

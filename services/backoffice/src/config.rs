@@ -108,6 +108,7 @@ impl Config {
             mail_dir: var("SIGNSTASH_MAIL_DIR").map_or(d.mail_dir, Into::into),
             mail_from: var("SIGNSTASH_MAIL_FROM").unwrap_or(d.mail_from),
         })
+        .and_then(|c: Self| crate::mail::Mailer::new(&c).map(|_| c))
     }
 }
 

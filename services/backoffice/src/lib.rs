@@ -28,6 +28,7 @@ pub mod demo;
 pub mod form;
 pub mod i18n;
 pub mod list;
+pub mod mail;
 pub mod menu;
 pub mod page;
 pub mod policy;
@@ -69,6 +70,10 @@ pub struct App {
     pub lock_after: i32,
     pub address_failures: i32,
     pub failure_window: time::Duration,
+    /// The account e-mails (`None`: the mail settings are wrong, logged at start).
+    pub mailer: Option<mail::Mailer>,
+    /// The public address, for the links in e-mails.
+    pub base_url: String,
 }
 
 #[derive(Clone)]
@@ -100,6 +105,10 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
         lock_after: config.lock_after,
         address_failures: config.address_failures,
         failure_window: time::Duration::seconds(config.failure_window_seconds),
+        mailer: mail::Mailer::new(config)
+            .map_err(|e| tracing::error!(cause = e, "no account e-mails"))
+            .ok(),
+        base_url: config.base_url.trim_end_matches('/').to_owned(),
     }))
 }
 

@@ -44,6 +44,9 @@ pub enum Action {
     ManageCertificates,
     /// Certificate authorities, system templates, general configuration.
     EditSystemConfiguration,
+    /// See one's own profile, set its language and one's own password (every role: it is
+    /// not a change to the platform, so auditors too).
+    UseOwnProfile,
 }
 
 /// Whether `role` may do `action`. Auditors never change anything.
@@ -64,6 +67,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Action::EditClientServiceConfiguration | Action::EditSystemConfiguration => {
             matches!(role, SystemAdministrator)
         }
+        Action::UseOwnProfile => match role {
+            SystemAdministrator | Partner | Issuer | Auditor => true,
+        },
         Action::ManageCertificates => match role {
             Issuer => true,
             SystemAdministrator | Partner | Auditor => false,
@@ -78,7 +84,7 @@ mod tests {
 
     /// Written by hand, row by row (admin, partner, issuer, auditor); never computed from
     /// `allowed`. `View` is covered by the menu table's own test.
-    const MATRIX: [(Action, [bool; 4]); 13] = [
+    const MATRIX: [(Action, [bool; 4]); 14] = [
         (ManageOperators, [true, true, true, false]),
         (CreatePartner, [true, false, false, false]),
         (EditPartner, [true, true, false, false]),
@@ -92,6 +98,7 @@ mod tests {
         (EditClientServiceConfiguration, [true, false, false, false]),
         (ManageCertificates, [false, false, true, false]),
         (EditSystemConfiguration, [true, false, false, false]),
+        (UseOwnProfile, [true, true, true, true]),
     ];
 
     const ROLES: [Role; 4] = [
@@ -118,6 +125,7 @@ mod tests {
             EditClientServiceConfiguration => 10,
             ManageCertificates => 11,
             EditSystemConfiguration => 12,
+            UseOwnProfile => 13,
         })
     }
 
@@ -143,7 +151,8 @@ mod tests {
 
     #[test]
     fn an_auditor_changes_nothing_and_views_only_its_menus() {
-        for (action, _) in MATRIX {
+        // Its own profile is not the platform's.
+        for (action, _) in MATRIX.into_iter().filter(|(a, _)| *a != UseOwnProfile) {
             assert!(!allowed(Role::Auditor, action), "{action:?}");
         }
         for menu in Menu::ALL {

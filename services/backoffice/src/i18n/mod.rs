@@ -3,6 +3,7 @@
 //! translation is a compile error, not a blank. The operator's language is `?lang=` when given
 //! (then remembered in a cookie), else the cookie, else pt_PT.
 
+pub mod operators;
 pub mod partners;
 pub mod templates;
 
@@ -77,6 +78,7 @@ pub struct Texts {
     pub language_en: &'static str,
     /// Each feature's words.
     pub partners: &'static partners::Texts,
+    pub operators: &'static operators::Texts,
     pub templates: &'static templates::Texts,
 }
 
@@ -155,6 +157,7 @@ pub const PT_PT: Texts = Texts {
     language_pt: "Português",
     language_en: "Inglês",
     partners: &partners::PT_PT,
+    operators: &operators::PT_PT,
     templates: &templates::PT_PT,
 };
 
@@ -233,6 +236,7 @@ pub const EN: Texts = Texts {
     language_pt: "Portuguese",
     language_en: "English",
     partners: &partners::EN,
+    operators: &operators::EN,
     templates: &templates::EN,
 };
 

@@ -141,6 +141,12 @@ pub async fn sign_in(
     if let Ok(cookie) = HeaderValue::from_str(&session::cookie(&token, app.secure_cookies)) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
+    // The pages in the operator's own language (its profile sets it).
+    if let Some(o) = signstash_store::operator_admin::own(&app.db, operator.id).await? {
+        if let Ok(cookie) = HeaderValue::from_str(&crate::i18n::language_cookie(o.language)) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
     Ok(response)
 }
 
@@ -194,11 +200,10 @@ pub async fn home(signed: Signed) -> Response {
 }
 
 /// The menus whose pages are not built yet: each says so, to the roles that may use it.
-const UNBUILT: [Menu; 10] = [
+const UNBUILT: [Menu; 9] = [
     Menu::Dashboard,
     Menu::Operations,
     Menu::Consumptions,
-    Menu::Operators,
     Menu::Certificates,
     Menu::ClientServices,
     Menu::IssuerCompanies,

@@ -5,6 +5,7 @@
 //! store.
 
 pub mod auth;
+pub mod operators;
 pub mod partners;
 pub mod templates;
 
@@ -40,6 +41,7 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/home", get(auth::home)),
     ];
     routes.extend(partners::routes());
+    routes.extend(operators::routes());
     routes.extend(templates::routes());
     routes.extend(auth::unbuilt_menus());
     routes

@@ -7,8 +7,9 @@
 use backoffice::config::Config;
 use backoffice::demo::DEMO_OPERATORS;
 use backoffice::{state_from, Application};
-use signstash_domain::{Role, VatNumber};
+use signstash_domain::{EmailAddress, Role, VatNumber};
 use signstash_store::companies::{self, NewIssuerCompany, NewPartnerCompany};
+use signstash_store::operators::{self, NewOperator};
 use signstash_test_support::pki::TestPki;
 use sqlx::PgPool;
 
@@ -25,6 +26,9 @@ pub struct Backoffice {
 pub struct Tenant {
     pub partner: i64,
     pub issuer: i64,
+    /// An issuer operator of `issuer`.
+    pub operator: i64,
+    /// A client service of `issuer`.
     pub client_service: i64,
 }
 
@@ -84,6 +88,24 @@ impl Backoffice {
         )
         .await
         .unwrap();
+        let demo_operator: i64 =
+            sqlx::query_scalar("SELECT id FROM operators WHERE email = 'issuer@signstash.local'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let other_operator = operators::create(
+            &pool,
+            &NewOperator {
+                partner_company_id: None,
+                issuer_company_id: Some(other_issuer),
+                email: EmailAddress::try_from("other-issuer@signstash.test").unwrap(),
+                name: "Other Issuer Operator".into(),
+                role: Role::Issuer,
+                password_hash: signstash_oauth::hash_secret("other-issuer-password").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
         let other_client_service = signstash_store::client_services::create(
             &pool,
             &signstash_store::client_services::NewClientService {
@@ -112,11 +134,13 @@ impl Backoffice {
             demo: Tenant {
                 partner,
                 issuer,
+                operator: demo_operator,
                 client_service,
             },
             other: Tenant {
                 partner: other_partner.0,
                 issuer: other_issuer.0,
+                operator: other_operator.0,
                 client_service: other_client_service.0,
             },
             _pki: pki,

@@ -1,0 +1,1356 @@
+//! The backoffice's pages against the time of the SQL they run, on generated data, measured in
+//! the same run.
+//!
+//! `cargo xtask bench backoffice` (a private PostgreSQL under `.data/pg-bench` on port 55434
+//! unless `DATABASE_URL` is set, then `cargo bench -p backoffice --bench backoffice`) prints one
+//! markdown table: for each page of [`ROWS`] and each role that may open it, the page's p50 and
+//! p95 over HTTP, the p95 of the page's own SQL run directly against the same database, the goal
+//! (page p95 ≤ 2 × query p95 + 5 ms, issue 14's "Speed") and PASS / FAIL.
+//!
+//! The stack is the real one: a fresh database in the cluster of `DATABASE_URL` (dropped at the
+//! end), migrated, the demo tenants (integration-ws's `seed_demo_tenants`, what `integration-ws
+//! seed-demo` runs), `backoffice seed-demo-operators` (the release binary cargo builds for this
+//! bench), then generated with one set-based statement per table ([`GENERATE`]): ~100 partner
+//! companies (the demo partner one of them), 10,000 issuer companies (~100 under each partner),
+//! 50,000 client services, 50,000 operators and 100,000 audit-log entries; then `ANALYZE`. Then
+//! `backoffice serve` runs as a child process on a free port with the shipped defaults, and each
+//! development operator signs in (the session cookie is kept and sent with every request).
+//!
+//! Each row: one request first — a 404, or the "not built yet" page, prints "not built" (the
+//! menus other branches are building get rows here now; they measure once their page exists) —,
+//! then `WARM_UP` page requests and queries, then up to `REQUESTS` of each, alternately (a page,
+//! its query, a page…) so that the machine's other tenants disturb both alike; a row stops after
+//! `ROW_SECONDS` with at least `MIN_REQUESTS`. A page is timed from sending the request to the
+//! end of its body, one at a time over a kept-alive connection; its query through one sqlx
+//! connection (a prepared statement, as the service's are), rows fetched. Sign-in's reference is
+//! what it cannot avoid: the argon2id check of the password (in this process) plus the operator
+//! lookup; `/home`'s is the session lookup every signed-in page makes.
+//!
+//! A row that fails its goal gets its query's `EXPLAIN (ANALYZE, BUFFERS)` printed under the
+//! table. It is a report: the exit code is 0 whether or not the goals are met. Run without
+//! `--bench` (as `cargo test` does) it does nothing.
+
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use signstash_domain::Role;
+use sqlx::{Connection as _, Executor as _, PgConnection, Row as _};
+
+const SERVICE: &str = env!("CARGO_BIN_EXE_backoffice");
+
+/// Requests per row (and as many queries), after `WARM_UP` of each; `SIGNSTASH_BENCH_REQUESTS`
+/// overrides.
+const REQUESTS: usize = 200;
+const WARM_UP: usize = 20;
+/// A row stops after this long, with at least `MIN_REQUESTS`, so that slow pages keep the run
+/// within a few minutes.
+const ROW_SECONDS: f64 = 4.0;
+const MIN_REQUESTS: usize = 40;
+/// Sign-in costs an argon2id check (~30–60 ms here): fewer.
+const SIGN_IN_REQUESTS: usize = 60;
+const SIGN_IN_WARM_UP: usize = 5;
+/// A page not built yet: its query alone, this many times after a warm-up.
+const UNBUILT_QUERIES: usize = 10;
+const UNBUILT_WARM_UP: usize = 3;
+const GOAL_FACTOR: f64 = 2.0;
+const GOAL_SLACK: Duration = Duration::from_millis(5);
+
+// ---------------------------------------------------------------------------------------------
+// The pages
+
+/// Who opens a page: the development operators (`backoffice::demo::DEMO_OPERATORS`).
+const ALL: &[Role] = &[
+    Role::SystemAdministrator,
+    Role::Partner,
+    Role::Issuer,
+    Role::Auditor,
+];
+const PLATFORM: &[Role] = &[Role::SystemAdministrator, Role::Partner];
+const MANAGERS: &[Role] = &[Role::SystemAdministrator, Role::Partner, Role::Issuer];
+
+/// A thing a path or a query names, found in the seeded database.
+#[derive(Clone, Copy, Debug)]
+enum Ref {
+    /// The demo partner (that of client service `demo`).
+    Partner,
+    /// `demo`'s issuer.
+    Issuer,
+    /// Client service `demo`.
+    ClientService,
+    /// `issuer@signstash.local`: every manager may see it.
+    Operator,
+}
+
+impl Ref {
+    const ALL: [(Ref, &'static str); 4] = [
+        (Ref::Partner, "{partner}"),
+        (Ref::Issuer, "{issuer}"),
+        (Ref::ClientService, "{client_service}"),
+        (Ref::Operator, "{operator}"),
+    ];
+}
+
+/// A parameter of a row's SQL, bound in order.
+#[derive(Clone, Copy, Debug)]
+enum Arg {
+    /// `Scope::partner_params()` of the signed-in operator: $n everything?, $n+1 its partner.
+    PartnerScope,
+    /// `Scope::params()` (`scope::ISSUER_IN_SCOPE`): everything?, the partner, the issuers.
+    IssuerScope,
+    Text(Option<&'static str>),
+    Date(Option<&'static str>),
+    Id(Option<Ref>),
+    Int(i64),
+    /// The SHA-256 of the signed-in operator's session token, then the idle and absolute
+    /// limits (seconds, as `operator_sessions::open` binds them).
+    Session,
+}
+
+const NO_TEXT: Arg = Arg::Text(None);
+const NO_DATE: Arg = Arg::Date(None);
+const NO_ID: Arg = Arg::Id(None);
+/// The first page of an offset list: `OFFSET 0 LIMIT 21` (`list::PER_PAGE` + 1).
+const FIRST: [Arg; 2] = [Arg::Int(0), Arg::Int(21)];
+
+#[derive(Clone, Copy, Debug)]
+enum Reference {
+    /// This SQL with these parameters (`{company_allows_sign_in}` is replaced by the store's
+    /// `operators::COMPANY_ALLOWS_SIGN_IN`).
+    Sql(&'static str, &'static [Arg]),
+    /// The argon2id check of the password plus [`OPERATOR_BY_EMAIL`].
+    SignIn,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Method {
+    Get,
+    /// `POST /sign-in` with the role's e-mail and password.
+    SignIn,
+}
+
+/// One page: a name, the roles that open it, the request and the SQL it runs.
+struct Row {
+    name: &'static str,
+    roles: &'static [Role],
+    method: Method,
+    /// With `{partner}`, `{issuer}`, `{client_service}`, `{operator}` for the seeded ids.
+    path: &'static str,
+    reference: Reference,
+}
+
+const fn get(
+    name: &'static str,
+    roles: &'static [Role],
+    path: &'static str,
+    sql: &'static str,
+    args: &'static [Arg],
+) -> Row {
+    Row {
+        name,
+        roles,
+        method: Method::Get,
+        path,
+        reference: Reference::Sql(sql, args),
+    }
+}
+
+/// Every page measured; one line each. The SQL is the store function's (copied: keep them in
+/// step), or for menus not built on this branch the SQL they are expected to run.
+#[rustfmt::skip]
+const ROWS: &[Row] = &[
+    Row { name: "Sign-in", roles: ALL, method: Method::SignIn, path: "/sign-in", reference: Reference::SignIn },
+    get("Home (the session lookup alone)", ALL, "/home", SESSION, &[Arg::Session]),
+    // Partner companies: crates/store/src/partner_companies.rs (list, find).
+    get("Partner companies", PLATFORM, "/partner-companies", PARTNERS, &[Arg::PartnerScope, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Partner companies, name", PLATFORM, "/partner-companies?name=demo", PARTNERS, &[Arg::PartnerScope, Arg::Text(Some("demo")), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Partner companies, created from", PLATFORM, "/partner-companies?created_from=2025-06-01", PARTNERS, &[Arg::PartnerScope, NO_TEXT, Arg::Date(Some("2025-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    get("Partner companies, created to", PLATFORM, "/partner-companies?created_to=2025-06-01", PARTNERS, &[Arg::PartnerScope, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), FIRST[0], FIRST[1]]),
+    get("Partner company", PLATFORM, "/partner-companies/{partner}", PARTNER, &[Arg::PartnerScope, Arg::Id(Some(Ref::Partner))]),
+    // Issuer companies (expected SQL; align with the store after the merge).
+    get("Issuer companies", ALL, "/issuer-companies", ISSUERS, &[Arg::IssuerScope, NO_TEXT, NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, name", ALL, "/issuer-companies?name=norte", ISSUERS, &[Arg::IssuerScope, Arg::Text(Some("norte")), NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, company", PLATFORM, "/issuer-companies?company={partner}", ISSUERS, &[Arg::IssuerScope, NO_TEXT, Arg::Id(Some(Ref::Partner)), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, created from", ALL, "/issuer-companies?created_from=2026-06-01", ISSUERS, &[Arg::IssuerScope, NO_TEXT, NO_ID, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, created to", ALL, "/issuer-companies?created_to=2025-06-01", ISSUERS, &[Arg::IssuerScope, NO_TEXT, NO_ID, NO_DATE, Arg::Date(Some("2025-06-01")), FIRST[0], FIRST[1]]),
+    get("Issuer company", ALL, "/issuer-companies/{issuer}", ISSUER, &[Arg::IssuerScope, Arg::Id(Some(Ref::Issuer))]),
+    // Client services (expected SQL).
+    get("Client services", ALL, "/client-services", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Client services, name", ALL, "/client-services?name=erp", CLIENT_SERVICES, &[Arg::IssuerScope, Arg::Text(Some("erp")), NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Client services, issuer", PLATFORM, "/client-services?issuer={issuer}", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, Arg::Id(Some(Ref::Issuer)), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Client services, created from", ALL, "/client-services?created_from=2026-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_ID, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    get("Client service", ALL, "/client-services/{client_service}", CLIENT_SERVICE, &[Arg::IssuerScope, Arg::Id(Some(Ref::ClientService))]),
+    // Operators (expected SQL).
+    get("Operators", MANAGERS, "/operators", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Operators, role tab", MANAGERS, "/operators?role=ISSUER", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Operators, username", MANAGERS, "/operators?username=op12", OPERATORS, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("op12")), NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Operators, name", MANAGERS, "/operators?name=silva", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Text(Some("silva")), NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Operators, status", MANAGERS, "/operators?status=LOCKED", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, Arg::Text(Some("LOCKED")), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Operators, created from", MANAGERS, "/operators?created_from=2026-06-01", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    get("Operator", MANAGERS, "/operators/{operator}", OPERATOR, &[Arg::IssuerScope, Arg::Id(Some(Ref::Operator))]),
+    // Audit log (expected SQL; keyset paging, the first page).
+    get("Audit log", ALL, "/audit-log", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[1]]),
+    get("Audit log, actor", ALL, "/audit-log?actor=op1", AUDIT_LOG, &[Arg::IssuerScope, Arg::Text(Some("op1")), NO_TEXT, NO_DATE, NO_DATE, FIRST[1]]),
+    get("Audit log, action", ALL, "/audit-log?action=issuer_company.update", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("issuer_company.update")), NO_DATE, NO_DATE, FIRST[1]]),
+    get("Audit log, date range", ALL, "/audit-log?from=2026-03-01&to=2026-03-31", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-03-01")), Arg::Date(Some("2026-03-31")), FIRST[1]]),
+    // System configurations (expected SQL): the general configuration; the certificate
+    // authorities' list and the system templates get their rows with their pages.
+    get("System configurations", &[Role::SystemAdministrator], "/system-configurations", SYSTEM_CONFIGURATION, &[]),
+];
+
+/// `operators::find_by_email` (sign-in).
+const OPERATOR_BY_EMAIL: &str =
+    "SELECT id, partner_company_id, issuer_company_id, email, name, role, password_hash, status,
+        {company_allows_sign_in} AS company_allows_sign_in
+ FROM operators o WHERE lower(email) = lower($1)";
+
+/// `operator_sessions::open`: every signed-in request.
+const SESSION: &str = "UPDATE operator_sessions s SET last_seen_at = now()
+ FROM operators o
+ WHERE s.token_hash = $1 AND o.id = s.operator_id AND o.status = 'ACTIVE'
+   AND {company_allows_sign_in}
+   AND s.last_seen_at > now() - make_interval(secs => $2)
+   AND s.created_at > now() - make_interval(secs => $3)
+ RETURNING o.id, o.name, o.role, s.csrf_token, o.partner_company_id, o.issuer_company_id,
+           ARRAY(SELECT a.issuer_company_id FROM auditor_issuers a
+                 WHERE a.operator_id = o.id ORDER BY 1)";
+
+/// `partner_companies::list`.
+const PARTNERS: &str =
+    "SELECT pc.id, pc.name, pc.vat_number, pc.country_code, pc.email, pc.address,
+    pc.postal_code, pc.city, pc.language, pc.kind, pc.status, pc.limit_signatures,
+    pc.limit_valid_until, pc.created_at FROM partner_companies pc
+ WHERE ($1 OR pc.id = $2)
+   AND ($3::TEXT IS NULL OR pc.name ILIKE '%' || $3 || '%')
+   AND ($4::DATE IS NULL OR pc.created_at >= $4::DATE)
+   AND ($5::DATE IS NULL OR pc.created_at < $5::DATE + 1)
+ ORDER BY lower(pc.name), pc.id
+ OFFSET $6 LIMIT $7";
+
+/// `partner_companies::find`.
+const PARTNER: &str = "SELECT pc.id, pc.name, pc.vat_number, pc.country_code, pc.email, pc.address,
+    pc.postal_code, pc.city, pc.language, pc.kind, pc.status, pc.limit_signatures,
+    pc.limit_valid_until, pc.created_at FROM partner_companies pc WHERE ($1 OR pc.id = $2) AND pc.id = $3";
+
+/// Expected: issuer companies in scope, filters name, company (partner), creation date.
+const ISSUERS: &str =
+    "SELECT ic.id, ic.name, ic.vat_number, ic.country_code, ic.status, ic.language,
+    ic.created_at, pc.id, pc.name
+ FROM issuer_companies ic JOIN partner_companies pc ON pc.id = ic.partner_company_id
+ WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+   AND ($4::TEXT IS NULL OR ic.name ILIKE '%' || $4 || '%')
+   AND ($5::BIGINT IS NULL OR ic.partner_company_id = $5)
+   AND ($6::DATE IS NULL OR ic.created_at >= $6::DATE)
+   AND ($7::DATE IS NULL OR ic.created_at < $7::DATE + 1)
+ ORDER BY lower(ic.name), ic.id
+ OFFSET $8 LIMIT $9";
+
+/// Expected: one issuer company in scope with its resources counted.
+const ISSUER: &str = "SELECT ic.id, ic.name, ic.vat_number, ic.country_code, ic.email, ic.address,
+    ic.postal_code, ic.city, ic.language, ic.status, ic.limit_signatures, ic.limit_valid_until,
+    ic.created_at, pc.id, pc.name,
+    (SELECT count(*) FROM operators o WHERE o.issuer_company_id = ic.id),
+    (SELECT count(*) FROM client_services cs WHERE cs.issuer_company_id = ic.id)
+ FROM issuer_companies ic JOIN partner_companies pc ON pc.id = ic.partner_company_id
+ WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])) AND ic.id = $4";
+
+/// Expected: client services of the issuers in scope, filters name, issuer, creation date.
+const CLIENT_SERVICES: &str =
+    "SELECT cs.id, cs.alias, cs.name, cs.status, cs.language, cs.created_at,
+    ic.id, ic.name
+ FROM client_services cs JOIN issuer_companies ic ON ic.id = cs.issuer_company_id
+ WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+   AND ($4::TEXT IS NULL OR cs.name ILIKE '%' || $4 || '%')
+   AND ($5::BIGINT IS NULL OR cs.issuer_company_id = $5)
+   AND ($6::DATE IS NULL OR cs.created_at >= $6::DATE)
+   AND ($7::DATE IS NULL OR cs.created_at < $7::DATE + 1)
+ ORDER BY lower(cs.name), cs.id
+ OFFSET $8 LIMIT $9";
+
+/// Expected: one client service in scope with its issuer, partner and certificate.
+const CLIENT_SERVICE: &str = "SELECT cs.id, cs.alias, cs.name, cs.status, cs.language, cs.bundle,
+    cs.extra_information, cs.created_at, ic.id, ic.name, pc.id, pc.name, c.label, c.not_after
+ FROM client_services cs JOIN issuer_companies ic ON ic.id = cs.issuer_company_id
+ JOIN partner_companies pc ON pc.id = ic.partner_company_id
+ LEFT JOIN certificates c ON c.id = cs.certificate_id
+ WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])) AND cs.id = $4";
+
+/// Expected: operators of the companies in scope (the platform: all), filters role (tab),
+/// username (e-mail), name, status, creation date.
+const OPERATORS: &str = "SELECT o.id, o.email, o.name, o.role, o.status, o.created_at,
+    coalesce(ic.name, pc.name)
+ FROM operators o
+ LEFT JOIN issuer_companies ic ON ic.id = o.issuer_company_id
+ LEFT JOIN partner_companies pc ON pc.id = o.partner_company_id
+ WHERE ($1 OR o.partner_company_id = $2 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+   AND ($4::TEXT IS NULL OR o.role = $4)
+   AND ($5::TEXT IS NULL OR o.email ILIKE '%' || $5 || '%')
+   AND ($6::TEXT IS NULL OR o.name ILIKE '%' || $6 || '%')
+   AND ($7::TEXT IS NULL OR o.status = $7)
+   AND ($8::DATE IS NULL OR o.created_at >= $8::DATE)
+   AND ($9::DATE IS NULL OR o.created_at < $9::DATE + 1)
+ ORDER BY lower(o.name), o.id
+ OFFSET $10 LIMIT $11";
+
+/// Expected: one operator in scope.
+const OPERATOR: &str = "SELECT o.id, o.email, o.name, o.role, o.status, o.language, o.created_at,
+    o.last_sign_in_at, ic.name, pc.name
+ FROM operators o
+ LEFT JOIN issuer_companies ic ON ic.id = o.issuer_company_id
+ LEFT JOIN partner_companies pc ON pc.id = o.partner_company_id
+ WHERE ($1 OR o.partner_company_id = $2 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+   AND o.id = $4";
+
+/// Expected: the audit log in scope, newest first (keyset paging: the first page), filters
+/// actor (e-mail), action, date range.
+const AUDIT_LOG: &str =
+    "SELECT a.id, a.occurred_at, a.actor_kind, a.action, a.target_kind, a.target_id,
+    a.details, a.remote_address, o.email, coalesce(ic.name, pc.name)
+ FROM audit_log a
+ LEFT JOIN operators o ON o.id = a.operator_id
+ LEFT JOIN issuer_companies ic ON ic.id = a.issuer_company_id
+ LEFT JOIN partner_companies pc ON pc.id = a.partner_company_id
+ WHERE ($1 OR a.partner_company_id = $2 OR a.issuer_company_id = ANY($3::BIGINT[]))
+   AND ($4::TEXT IS NULL OR o.email ILIKE '%' || $4 || '%')
+   AND ($5::TEXT IS NULL OR a.action = $5)
+   AND ($6::DATE IS NULL OR a.occurred_at >= $6::DATE)
+   AND ($7::DATE IS NULL OR a.occurred_at < $7::DATE + 1)
+ ORDER BY a.occurred_at DESC, a.id DESC
+ LIMIT $8";
+
+/// Expected: the general configuration (one row).
+const SYSTEM_CONFIGURATION: &str =
+    "SELECT default_language, storage_period_months, link_validity_days,
+    email_retry_threshold, updated_at FROM system_configuration";
+
+// ---------------------------------------------------------------------------------------------
+// The data
+
+/// The generated data, one set-based statement per table, after the demo tenants and
+/// operators. Fixed dates (2025-01-01 onwards) so that the rows' date filters select the same
+/// share on every run; the demo partner (VAT 500000000) is one of the ~100 partners the issuers
+/// are dealt to, so its operator sees ~100 issuers.
+const GENERATE: &[(&str, &str)] = &[
+    (
+        "99 partner companies",
+        "INSERT INTO partner_companies (name, vat_number, country_code, email, status, kind,
+             address, postal_code, city, language, created_at)
+         SELECT format('%s Parceiro %s, S.A.',
+                    (ARRAY['Alfa','Beta','Gama','Delta','Omega','Norte','Sul','Atlântico'])[1 + g % 8],
+                    lpad(g::text, 3, '0')),
+                (510000000 + g)::text, 'PRT', format('partner%s@bench.example', g),
+                CASE WHEN g % 17 = 0 THEN 'INACTIVE' ELSE 'ACTIVE' END,
+                CASE WHEN g % 3 = 0 THEN 'RESELLER' ELSE 'INTEGRATOR' END,
+                format('Rua %s, %s', g, g % 90 + 1), '1000-001', 'Lisboa',
+                CASE WHEN g % 4 = 0 THEN 'en' ELSE 'pt_PT' END,
+                timestamptz '2025-01-01' + g * interval '7 days'
+         FROM generate_series(1, 99) g",
+    ),
+    (
+        "10,000 issuer companies",
+        "WITH p AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn FROM partner_companies),
+              n AS (SELECT count(*) AS n FROM partner_companies)
+         INSERT INTO issuer_companies (partner_company_id, name, vat_number, country_code,
+             address, postal_code, city, email, status, language, created_at)
+         SELECT p.id,
+                format('%s %s %s, Lda.',
+                    (ARRAY['Comércio','Indústria','Serviços','Transportes','Farmácia','Padaria',
+                           'Construções','Têxteis','Vinhos','Software'])[1 + g % 10],
+                    (ARRAY['Norte','Sul','Centro','Lisboa','Porto','Minho','Algarve'])[1 + (g / 10) % 7],
+                    lpad(g::text, 5, '0')),
+                (600000000 + g)::text, 'PRT', format('Avenida %s', g), '4000-001',
+                (ARRAY['Lisboa','Porto','Braga','Faro','Coimbra'])[1 + g % 5],
+                format('issuer%s@bench.example', g),
+                CASE WHEN g % 20 = 0 THEN 'REGISTERED' WHEN g % 20 = 1 THEN 'SUSPENDED'
+                     WHEN g % 20 = 2 THEN 'BLOCKED' WHEN g % 100 = 3 THEN 'DELETED'
+                     ELSE 'ACTIVE' END,
+                CASE WHEN g % 5 = 0 THEN 'en' ELSE 'pt_PT' END,
+                timestamptz '2025-01-01' + (g % 700) * interval '1 day' + g * interval '1 second'
+         FROM generate_series(1, 10000) g CROSS JOIN n JOIN p ON p.rn = g % n.n",
+    ),
+    (
+        "50,000 client services",
+        "INSERT INTO client_services (issuer_company_id, alias, name, secret_hash, status,
+             language, bundle, extra_information, created_at)
+         SELECT ic.id,
+                format('%s.%s-%s.%s-%s', pc.country_code, pc.vat_number, ic.country_code,
+                       ic.vat_number, lpad(to_hex((g * 40503) % 16777216), 6, '0')),
+                format('%s %s', (ARRAY['ERP','Faturação','POS','Loja online','Contabilidade'])[1 + g % 5], g),
+                (SELECT secret_hash FROM client_services WHERE alias = 'demo'),
+                CASE WHEN g % 25 = 0 THEN 'INACTIVE' WHEN g % 25 = 1 THEN 'SUSPENDED' ELSE 'ACTIVE' END,
+                CASE WHEN g % 5 = 0 THEN 'en' ELSE 'pt_PT' END,
+                (ARRAY['BASIC','STANDARD','PREMIUM'])[1 + g % 3], '',
+                timestamptz '2025-01-01' + (g % 700) * interval '1 day' + g * interval '1 second'
+         FROM generate_series(0, 49999) g
+         JOIN issuer_companies ic ON ic.vat_number = (600000001 + g / 5)::text
+         JOIN partner_companies pc ON pc.id = ic.partner_company_id",
+    ),
+    (
+        "50,000 operators",
+        "INSERT INTO operators (partner_company_id, issuer_company_id, email, name, role,
+             password_hash, status, language, created_at)
+         SELECT CASE WHEN r.role = 'PARTNER' THEN ic.partner_company_id END,
+                CASE WHEN r.role = 'ISSUER' THEN ic.id END,
+                format('op%s@bench.example', g),
+                format('%s %s %s',
+                    (ARRAY['Ana','João','Maria','Pedro','Rita','Rui','Sofia','Tiago','Inês','Miguel'])[1 + g % 10],
+                    (ARRAY['Silva','Santos','Ferreira','Pereira','Oliveira','Costa','Rodrigues',
+                           'Martins','Sousa','Fernandes','Gomes'])[1 + (g / 10) % 11],
+                    g),
+                r.role,
+                (SELECT password_hash FROM operators WHERE email = 'admin@signstash.local'),
+                CASE WHEN g % 13 = 0 THEN 'REGISTERED' WHEN g % 17 = 0 THEN 'INACTIVE'
+                     WHEN g % 19 = 0 THEN 'LOCKED' ELSE 'ACTIVE' END,
+                CASE WHEN g % 6 = 0 THEN 'en' ELSE 'pt_PT' END,
+                timestamptz '2025-01-01' + (g % 700) * interval '1 day' + g * interval '1 second'
+         FROM generate_series(0, 49999) g
+         CROSS JOIN LATERAL (SELECT CASE WHEN g % 500 = 7 THEN 'SYSTEM_ADMINISTRATOR'
+                                         WHEN g % 10 = 0 THEN 'PARTNER'
+                                         WHEN g % 10 = 1 THEN 'AUDITOR'
+                                         ELSE 'ISSUER' END AS role) r
+         JOIN issuer_companies ic ON ic.vat_number = (600000001 + g % 10000)::text",
+    ),
+    (
+        "100,000 audit-log entries",
+        "INSERT INTO audit_log (occurred_at, actor_kind, operator_id, partner_company_id,
+             issuer_company_id, action, target_kind, target_id, details, remote_address)
+         SELECT timestamptz '2025-12-01' + g * interval '5 minutes', 'OPERATOR', o.id,
+                ic.partner_company_id, ic.id,
+                (ARRAY['issuer_company.update','client_service.create','client_service.update',
+                       'operator.create','operator.update','operator.sign_in',
+                       'client_service.secret_rotated','issuer_company.status'])[1 + g % 8],
+                'issuer_company', ic.id::text,
+                jsonb_build_object('name', jsonb_build_object('before', 'A', 'after', 'B')),
+                format('10.%s.%s.%s', g % 200, (g / 200) % 250, g % 250)
+         FROM generate_series(0, 99999) g
+         JOIN issuer_companies ic ON ic.vat_number = (600000001 + g % 10000)::text
+         JOIN operators o ON lower(o.email) = format('op%s@bench.example', (g * 7) % 50000)",
+    ),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+fn main() {
+    if let Err(e) = check_rows() {
+        eprintln!("backoffice bench: the row table: {e}");
+        std::process::exit(1);
+    }
+    if !std::env::args().any(|a| a == "--bench") {
+        println!(
+            "backoffice bench: the row table is consistent ({} rows); the bench itself runs with \
+             `cargo xtask bench backoffice`",
+            ROWS.len()
+        );
+        return;
+    }
+    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
+        eprintln!(
+            "backoffice bench: DATABASE_URL is not set (`cargo xtask bench backoffice` sets one)"
+        );
+        std::process::exit(1);
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(&admin_url)) {
+        eprintln!("backoffice bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Each row's parameters fill its SQL's placeholders exactly, and its path names only known
+/// things.
+fn check_rows() -> Result<(), String> {
+    for row in ROWS {
+        if let Reference::Sql(sql, args) = row.reference {
+            let bound: usize = args
+                .iter()
+                .map(|a| match a {
+                    Arg::PartnerScope => 2,
+                    Arg::IssuerScope | Arg::Session => 3,
+                    _ => 1,
+                })
+                .sum();
+            let highest = sql
+                .split('$')
+                .skip(1)
+                .filter_map(|rest| {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse::<usize>().ok()
+                })
+                .max()
+                .unwrap_or(0);
+            if bound != highest {
+                return Err(format!(
+                    "{}: {bound} parameters bound, the SQL has ${highest}",
+                    row.name
+                ));
+            }
+        }
+        let mut path = row.path.to_string();
+        for (_, name) in Ref::ALL {
+            path = path.replace(name, "1");
+        }
+        if path.contains('{') || path.contains('}') {
+            return Err(format!("{}: unknown placeholder in {}", row.name, row.path));
+        }
+    }
+    Ok(())
+}
+
+async fn run(admin_url: &str) -> Result<(), String> {
+    let started = Instant::now();
+    let load_before = loadavg();
+    let stack = Stack::create(admin_url).await?;
+    let result = async {
+        let generated = stack.seed().await?;
+        let service = stack.start().await?;
+        let results = measure(&stack, &service).await;
+        report(&results?, &generated, &load_before);
+        Ok(())
+    }
+    .await;
+    stack.destroy().await;
+    eprintln!(
+        "backoffice bench: done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    result
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stack: database, seed, service process
+
+struct Stack {
+    dir: tempfile::TempDir,
+    admin_url: String,
+    database: String,
+    database_url: String,
+    http: reqwest::Client,
+}
+
+impl Stack {
+    async fn create(admin_url: &str) -> Result<Self, String> {
+        let database = format!(
+            "signstash_bench_backoffice_{}_{}",
+            std::process::id(),
+            unix_seconds()
+        );
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .map_err(|e| format!("DATABASE_URL: {e}"))?;
+        admin
+            .execute(format!("CREATE DATABASE \"{database}\"").as_str())
+            .await
+            .map_err(|e| format!("cannot create the benchmark database: {e}"))?;
+        let _ = admin.close().await;
+        Ok(Self {
+            dir: tempfile::tempdir().map_err(err)?,
+            database_url: with_database(admin_url, &database)?,
+            admin_url: admin_url.into(),
+            database,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(60))
+                .build()
+                .map_err(err)?,
+        })
+    }
+
+    /// Migrations, the demo tenants and operators, the generated rows, `ANALYZE`; returns
+    /// what was generated and how long each took.
+    async fn seed(&self) -> Result<Vec<String>, String> {
+        eprintln!("backoffice bench: migrations, the demo tenants and operators…");
+        let db = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&self.database_url)
+            .await
+            .map_err(err)?;
+        signstash_store::MIGRATOR.run(&db).await.map_err(err)?;
+        let pki = signstash_test_support::pki::TestPki::new();
+        integration_ws::demo::seed_demo_tenants(
+            &db,
+            &signstash_store::MasterKey::generate(),
+            pki.path(),
+        )
+        .await?;
+        let out = Command::new(SERVICE)
+            .arg("seed-demo-operators")
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .output()
+            .map_err(|e| format!("cannot run {SERVICE}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "backoffice seed-demo-operators failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let mut done = Vec::new();
+        for (what, sql) in GENERATE {
+            let t = Instant::now();
+            sqlx::query(sql)
+                .execute(&db)
+                .await
+                .map_err(|e| format!("generating {what}: {e}"))?;
+            eprintln!(
+                "backoffice bench: {what} in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            done.push(format!("{what} ({:.1} s)", t.elapsed().as_secs_f64()));
+        }
+        sqlx::query("ANALYZE").execute(&db).await.map_err(err)?;
+        let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM partner_companies), (SELECT count(*) FROM issuer_companies),
+                    (SELECT count(*) FROM client_services), (SELECT count(*) FROM operators),
+                    (SELECT count(*) FROM audit_log)",
+        )
+        .fetch_one(&db)
+        .await
+        .map_err(err)?;
+        done.push(format!(
+            "in all {} partner companies, {} issuer companies, {} client services, {} operators, {} audit-log entries",
+            counts.0, counts.1, counts.2, counts.3, counts.4
+        ));
+        db.close().await;
+        Ok(done)
+    }
+
+    /// `backoffice serve` on a free port, once `/health/ready` answers 200.
+    async fn start(&self) -> Result<Service, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let log = self.dir.path().join("backoffice.log");
+        let file = std::fs::File::create(&log).map_err(err)?;
+        let child = Command::new(SERVICE)
+            .arg("serve")
+            .env("DATABASE_URL", &self.database_url)
+            .env("SIGNSTASH_BACKOFFICE_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().map_err(err)?)
+            .stderr(file)
+            .spawn()
+            .map_err(|e| format!("cannot start {SERVICE}: {e}"))?;
+        let mut service = Service {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(exit)) = service.child.try_wait() {
+                return Err(format!(
+                    "backoffice serve exited ({exit}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                ));
+            }
+            let ready = self
+                .http
+                .get(format!("{}/health/ready", service.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if ready {
+                return Ok(service);
+            }
+            if Instant::now() > deadline {
+                return Err("backoffice not ready after 60 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn destroy(self) {
+        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
+            let drop = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.database);
+            if let Err(e) = admin.execute(drop.as_str()).await {
+                eprintln!("backoffice bench: could not drop {}: {e}", self.database);
+            }
+            let _ = admin.close().await;
+        }
+    }
+}
+
+/// A running `backoffice serve`, killed when dropped.
+struct Service {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The URL of another database on the same server.
+fn with_database(url: &str, database: &str) -> Result<String, String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let authority = base.find("://").ok_or("DATABASE_URL: not a URL")? + 3;
+    let server = match base[authority..].find('/') {
+        Some(slash) => &base[..authority + slash],
+        None => base,
+    };
+    Ok(format!("{server}/{database}{query}"))
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measurements
+
+/// A development operator, signed in.
+struct Operator {
+    role: Role,
+    email: &'static str,
+    password: &'static str,
+    /// Its session cookie (`name=token`) and the token's SHA-256.
+    cookie: String,
+    session_hash: [u8; 32],
+    /// `Scope::partner_params()` and `Scope::params()` as the store binds them.
+    all: bool,
+    partner: Option<i64>,
+    issuers: Vec<i64>,
+    /// Its password hash, for sign-in's reference.
+    password_hash: String,
+}
+
+/// The seeded ids the rows name.
+struct Ids {
+    partner: i64,
+    issuer: i64,
+    client_service: i64,
+    operator: i64,
+}
+
+impl Ids {
+    fn of(&self, r: Ref) -> i64 {
+        match r {
+            Ref::Partner => self.partner,
+            Ref::Issuer => self.issuer,
+            Ref::ClientService => self.client_service,
+            Ref::Operator => self.operator,
+        }
+    }
+
+    fn path(&self, path: &str) -> String {
+        Ref::ALL.iter().fold(path.to_string(), |p, (r, name)| {
+            p.replace(name, &self.of(*r).to_string())
+        })
+    }
+}
+
+enum Outcome {
+    Measured {
+        page: Vec<Duration>,
+        query: Vec<Duration>,
+    },
+    /// The page is not built: its expected query alone, `UNBUILT_QUERIES` times, as the
+    /// service would run it (prepared, PostgreSQL's default plan cache) and with custom plans
+    /// forced (or why it failed).
+    NotBuilt(Result<(Vec<Duration>, Vec<Duration>), String>),
+    Failed(String),
+}
+
+/// Why a request did not give a page.
+enum Refused {
+    NotBuilt,
+    Failed(String),
+}
+
+struct Measured {
+    row: &'static Row,
+    role: Role,
+    path: String,
+    outcome: Outcome,
+    /// `EXPLAIN (ANALYZE, BUFFERS)` of the query, for a row that misses its goal.
+    plan: Option<String>,
+}
+
+impl Measured {
+    /// (page p50, page p95, query p50, query p95, goal, pass).
+    fn figures(&self) -> Option<(Duration, Duration, Duration, Duration, Duration, bool)> {
+        let Outcome::Measured { page, query } = &self.outcome else {
+            return None;
+        };
+        let (pp95, qp95) = (percentile(page, 0.95), percentile(query, 0.95));
+        let goal = qp95.mul_f64(GOAL_FACTOR) + GOAL_SLACK;
+        Some((
+            percentile(page, 0.50),
+            pp95,
+            percentile(query, 0.50),
+            qp95,
+            goal,
+            pp95 <= goal,
+        ))
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+async fn measure(stack: &Stack, service: &Service) -> Result<Vec<Measured>, String> {
+    let mut db = PgConnection::connect(&stack.database_url)
+        .await
+        .map_err(err)?;
+    let (partner, issuer, client_service): (i64, i64, i64) = sqlx::query_as(
+        "SELECT ic.partner_company_id, ic.id, cs.id FROM client_services cs
+         JOIN issuer_companies ic ON ic.id = cs.issuer_company_id WHERE cs.alias = 'demo'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .map_err(err)?;
+    let operator: i64 =
+        sqlx::query_scalar("SELECT id FROM operators WHERE email = 'issuer@signstash.local'")
+            .fetch_one(&mut db)
+            .await
+            .map_err(err)?;
+    let ids = Ids {
+        partner,
+        issuer,
+        client_service,
+        operator,
+    };
+    // The same statements planned for each run's parameters, to show what a generic plan costs.
+    let mut custom = PgConnection::connect(&stack.database_url)
+        .await
+        .map_err(err)?;
+    custom
+        .execute("SET plan_cache_mode = force_custom_plan")
+        .await
+        .map_err(err)?;
+    let mut operators = Vec::new();
+    for (email, password, _, role) in backoffice::demo::DEMO_OPERATORS {
+        operators.push(sign_in(stack, service, &mut db, email, password, role).await?);
+    }
+    let requests: usize = std::env::var("SIGNSTASH_BENCH_REQUESTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(REQUESTS);
+    let mut out = Vec::new();
+    for row in ROWS {
+        for operator in operators.iter().filter(|o| row.roles.contains(&o.role)) {
+            let path = ids.path(row.path);
+            eprintln!(
+                "backoffice bench: {} as {} ({path})…",
+                row.name,
+                role_name(operator.role)
+            );
+            let outcome = measure_row(
+                stack,
+                service,
+                (&mut db, &mut custom),
+                &ids,
+                row,
+                operator,
+                &path,
+                requests,
+            )
+            .await;
+            let mut measured = Measured {
+                row,
+                role: operator.role,
+                path,
+                outcome,
+                plan: None,
+            };
+            if let Some((_, p95, _, q95, _, false)) = measured.figures() {
+                eprintln!(
+                    "backoffice bench:   FAIL: page p95 {} against query p95 {}",
+                    ms(p95),
+                    ms(q95)
+                );
+                if let Reference::Sql(sql, args) = row.reference {
+                    measured.plan = Some(explain(&mut db, sql, args, operator, &ids).await);
+                }
+            }
+            out.push(measured);
+        }
+    }
+    let _ = db.close().await;
+    let _ = custom.close().await;
+    Ok(out)
+}
+
+async fn sign_in(
+    stack: &Stack,
+    service: &Service,
+    db: &mut PgConnection,
+    email: &'static str,
+    password: &'static str,
+    role: Role,
+) -> Result<Operator, String> {
+    let r = stack
+        .http
+        .post(format!("{}/sign-in", service.url))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .map_err(err)?;
+    if r.status() != 303 {
+        return Err(format!("{email} cannot sign in: {}", r.status()));
+    }
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or_else(|| format!("{email}: no session cookie"))?
+        .to_string();
+    let token = cookie.split_once('=').map(|(_, t)| t).unwrap_or_default();
+    let (id, partner, issuer, password_hash): (i64, Option<i64>, Option<i64>, String) =
+        sqlx::query_as(
+            "SELECT id, partner_company_id, issuer_company_id, password_hash FROM operators
+             WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_one(&mut *db)
+        .await
+        .map_err(err)?;
+    let audited: Vec<i64> = sqlx::query_scalar(
+        "SELECT issuer_company_id FROM auditor_issuers WHERE operator_id = $1 ORDER BY 1",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await
+    .map_err(err)?;
+    // As `Scope::of`, then `partner_params()` / `params()`.
+    let (all, partner, issuers) = match role {
+        Role::SystemAdministrator => (true, None, Vec::new()),
+        Role::Partner => (false, partner, Vec::new()),
+        Role::Issuer => (false, None, issuer.into_iter().collect()),
+        Role::Auditor => (false, None, audited),
+    };
+    Ok(Operator {
+        role,
+        email,
+        password,
+        session_hash: backoffice::session::hash(token),
+        cookie,
+        all,
+        partner,
+        issuers,
+        password_hash,
+    })
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::SystemAdministrator => "admin",
+        Role::Partner => "partner",
+        Role::Issuer => "issuer",
+        Role::Auditor => "auditor",
+    }
+}
+
+/// One request of the row; the time to the end of the body, or why it is not a page.
+async fn request(
+    stack: &Stack,
+    service: &Service,
+    row: &Row,
+    operator: &Operator,
+    path: &str,
+) -> Result<Duration, Refused> {
+    let url = format!("{}{path}", service.url);
+    let t = Instant::now();
+    let (status, body) = match row.method {
+        Method::Get => {
+            let r = stack
+                .http
+                .get(&url)
+                .header("cookie", &operator.cookie)
+                .send()
+                .await
+                .map_err(|e| Refused::Failed(e.to_string()))?;
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        }
+        Method::SignIn => {
+            let r = stack
+                .http
+                .post(&url)
+                .form(&[("email", operator.email), ("password", operator.password)])
+                .send()
+                .await
+                .map_err(|e| Refused::Failed(e.to_string()))?;
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            // Signed in: 303 to /home.
+            (if status == 303 { 200 } else { status }, body)
+        }
+    };
+    let elapsed = t.elapsed();
+    let unbuilt = [
+        backoffice::i18n::EN.not_built,
+        backoffice::i18n::PT_PT.not_built,
+    ];
+    if status == 404 || (status == 200 && unbuilt.iter().any(|t| body.contains(t))) {
+        return Err(Refused::NotBuilt);
+    }
+    if status != 200 {
+        return Err(Refused::Failed(format!("answered {status}")));
+    }
+    Ok(elapsed)
+}
+
+/// The row's SQL with its parameters bound for `operator`.
+fn bind<'q>(
+    sql: &'q str,
+    args: &[Arg],
+    operator: &Operator,
+    ids: &Ids,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut q = sqlx::query(sql);
+    for arg in args {
+        q = match *arg {
+            Arg::PartnerScope => q.bind(operator.all).bind(operator.partner),
+            Arg::IssuerScope => q
+                .bind(operator.all)
+                .bind(operator.partner)
+                .bind(operator.issuers.clone()),
+            Arg::Text(t) => q.bind(t.map(str::to_owned)),
+            Arg::Date(d) => q.bind(d.map(|d| {
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .expect("a date in the row table")
+            })),
+            Arg::Id(r) => q.bind(r.map(|r| ids.of(r))),
+            Arg::Int(n) => q.bind(n),
+            Arg::Session => q
+                .bind(operator.session_hash.to_vec())
+                .bind(1800.0_f64)
+                .bind(28800.0_f64),
+        };
+    }
+    q
+}
+
+fn sql_text(sql: &str) -> String {
+    sql.replace(
+        "{company_allows_sign_in}",
+        signstash_store::operators::COMPANY_ALLOWS_SIGN_IN,
+    )
+}
+
+/// One run of the row's reference: its SQL, or sign-in's argon2id check and lookup.
+async fn reference(
+    db: &mut PgConnection,
+    row: &Row,
+    operator: &Operator,
+    ids: &Ids,
+    sql: &str,
+) -> Result<Duration, String> {
+    let t = Instant::now();
+    match row.reference {
+        Reference::Sql(_, args) => {
+            bind(sql, args, operator, ids)
+                .fetch_all(&mut *db)
+                .await
+                .map_err(err)?;
+        }
+        Reference::SignIn => {
+            if !signstash_oauth::secret::verify_client_secret(
+                operator.password,
+                Some(&operator.password_hash),
+            ) {
+                return Err("the password does not verify".into());
+            }
+            sqlx::query(sql)
+                .bind(operator.email)
+                .fetch_all(&mut *db)
+                .await
+                .map_err(err)?;
+        }
+    }
+    Ok(t.elapsed())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn measure_row(
+    stack: &Stack,
+    service: &Service,
+    (db, custom): (&mut PgConnection, &mut PgConnection),
+    ids: &Ids,
+    row: &Row,
+    operator: &Operator,
+    path: &str,
+    requests: usize,
+) -> Outcome {
+    let sql = sql_text(match row.reference {
+        Reference::Sql(sql, _) => sql,
+        Reference::SignIn => OPERATOR_BY_EMAIL,
+    });
+    let (requests, warm_up) = match row.method {
+        Method::SignIn => (requests.min(SIGN_IN_REQUESTS), SIGN_IN_WARM_UP),
+        Method::Get => (requests, WARM_UP),
+    };
+    // Is it a page yet?
+    match request(stack, service, row, operator, path).await {
+        Ok(_) => {}
+        Err(Refused::NotBuilt) => {
+            return query_only((db, custom), row, operator, ids, &sql).await;
+        }
+        Err(Refused::Failed(why)) => return Outcome::Failed(why),
+    }
+    let mut page = Vec::with_capacity(requests);
+    let mut query = Vec::with_capacity(requests);
+    let started = Instant::now();
+    for i in 0..warm_up + requests {
+        if i == warm_up {
+            page.clear();
+            query.clear();
+        }
+        let p = match request(stack, service, row, operator, path).await {
+            Ok(d) => d,
+            Err(Refused::NotBuilt) => return Outcome::Failed("no longer a page".into()),
+            Err(Refused::Failed(why)) => return Outcome::Failed(why),
+        };
+        let q = match reference(db, row, operator, ids, &sql).await {
+            Ok(d) => d,
+            Err(e) => return Outcome::Failed(format!("query: {e}")),
+        };
+        page.push(p);
+        query.push(q);
+        if i >= warm_up + MIN_REQUESTS && started.elapsed().as_secs_f64() > ROW_SECONDS {
+            break;
+        }
+    }
+    page.sort();
+    query.sort();
+    Outcome::Measured { page, query }
+}
+
+/// A page not built yet: its expected query alone, a few times, so that its cost on the
+/// generated data shows before the page exists (and a query that fails shows now).
+async fn query_only(
+    (db, custom): (&mut PgConnection, &mut PgConnection),
+    row: &Row,
+    operator: &Operator,
+    ids: &Ids,
+    sql: &str,
+) -> Outcome {
+    let prepared = match runs(db, row, operator, ids, sql).await {
+        Ok(t) => t,
+        Err(e) => return Outcome::NotBuilt(Err(e)),
+    };
+    Outcome::NotBuilt(
+        runs(custom, row, operator, ids, sql)
+            .await
+            .map(|c| (prepared, c)),
+    )
+}
+
+/// The reference `UNBUILT_QUERIES` times after `UNBUILT_WARM_UP`, sorted.
+async fn runs(
+    db: &mut PgConnection,
+    row: &Row,
+    operator: &Operator,
+    ids: &Ids,
+    sql: &str,
+) -> Result<Vec<Duration>, String> {
+    let mut times = Vec::new();
+    for i in 0..UNBUILT_WARM_UP + UNBUILT_QUERIES {
+        let d = reference(db, row, operator, ids, sql).await?;
+        if i >= UNBUILT_WARM_UP {
+            times.push(d);
+        }
+    }
+    times.sort();
+    Ok(times)
+}
+
+async fn explain(
+    db: &mut PgConnection,
+    sql: &str,
+    args: &[Arg],
+    operator: &Operator,
+    ids: &Ids,
+) -> String {
+    let text = format!("EXPLAIN (ANALYZE, BUFFERS) {}", sql_text(sql));
+    match bind(&text, args, operator, ids).fetch_all(&mut *db).await {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|r| r.try_get::<String, _>(0).ok())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(e) => format!("EXPLAIN failed: {e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+fn report(results: &[Measured], generated: &[String], load_before: &str) {
+    let (mut pass, mut fail, mut not_built, mut failed) = (0, 0, 0, 0);
+    println!();
+    println!(
+        "| Page | Role | Request | n | Page p50 | Page p95 | Query p50 | Query p95 | Goal: page p95 ≤ 2 × query p95 + 5 ms | Result |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for m in results {
+        if let Outcome::NotBuilt(_) = m.outcome {
+            not_built += 1;
+            continue;
+        }
+        let method = match m.row.method {
+            Method::Get => "GET",
+            Method::SignIn => "POST",
+        };
+        let request = format!("`{method} {}`", m.path);
+        let dash = || "—".to_string();
+        let (n, cells) = match (&m.outcome, m.figures()) {
+            (Outcome::Measured { page, .. }, Some((p50, p95, q50, q95, goal, ok))) => {
+                if ok {
+                    pass += 1;
+                } else {
+                    fail += 1;
+                }
+                (
+                    page.len().to_string(),
+                    [
+                        ms(p50),
+                        ms(p95),
+                        ms(q50),
+                        ms(q95),
+                        format!("≤ {}", ms(goal)),
+                        if ok { "PASS" } else { "**FAIL**" }.to_string(),
+                    ],
+                )
+            }
+            (Outcome::Failed(why), _) => {
+                failed += 1;
+                (
+                    dash(),
+                    [
+                        dash(),
+                        dash(),
+                        dash(),
+                        dash(),
+                        dash(),
+                        format!("**error**: {why}"),
+                    ],
+                )
+            }
+            (Outcome::NotBuilt(_), _) | (Outcome::Measured { .. }, None) => continue,
+        };
+        println!(
+            "| {} | {} | {request} | {n} | {} |",
+            m.row.name,
+            role_name(m.role),
+            cells.join(" | ")
+        );
+    }
+    println!();
+    println!(
+        "Summary: {} rows: {pass} PASS, {fail} FAIL, {failed} errors, {not_built} not built.",
+        results.len()
+    );
+    if not_built > 0 {
+        println!();
+        println!(
+            "Not built yet (the page answers 404 or its menu's \"not built yet\" page): the \
+             SQL expected for it, alone, {UNBUILT_QUERIES} runs after {UNBUILT_WARM_UP}:"
+        );
+        println!();
+        println!(
+            "| Page | Role | Request | Query p50 | Query max | Query p50, custom plans \
+             (`plan_cache_mode = force_custom_plan`) |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for m in results {
+            let Outcome::NotBuilt(query) = &m.outcome else {
+                continue;
+            };
+            let cells = match query {
+                Ok((times, custom)) => format!(
+                    "{} | {} | {}",
+                    ms(percentile(times, 0.5)),
+                    ms(times.last().copied().unwrap_or_default()),
+                    ms(percentile(custom, 0.5))
+                ),
+                Err(e) => format!("**query error**: {e} | — | —"),
+            };
+            println!(
+                "| {} | {} | `GET {}` | {cells} |",
+                m.row.name,
+                role_name(m.role),
+                m.path
+            );
+        }
+    }
+    println!();
+    let mut notes = String::new();
+    let _ = write!(
+        notes,
+        "Data: {}. Each page timed over HTTP/1.1 keep-alive, one request at a time, from sending \
+         to the end of the body; each query through one sqlx connection (prepared), rows \
+         fetched; pages and queries alternate; {WARM_UP} of each first as a warm-up \
+         ({SIGN_IN_WARM_UP} for sign-in), then up to {REQUESTS} ({SIGN_IN_REQUESTS} for sign-in; \
+         a row stops after {ROW_SECONDS} s with at least {MIN_REQUESTS}). Sign-in's query \
+         column is its argon2id check (in the bench's process) plus the operator lookup; \
+         /home's is the session lookup every signed-in page makes.",
+        generated.join(", ")
+    );
+    println!("{notes}");
+    let nproc = std::thread::available_parallelism()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into());
+    println!(
+        "Machine: nproc = {nproc}; load average before / after: {load_before} / {} (a shared \
+         machine: compare page against query, not runs against runs).",
+        loadavg()
+    );
+    for m in results.iter().filter(|m| m.plan.is_some()) {
+        println!();
+        println!(
+            "EXPLAIN (ANALYZE, BUFFERS) for {} as {} ({}):",
+            m.row.name,
+            role_name(m.role),
+            m.path
+        );
+        println!("```");
+        println!("{}", m.plan.as_deref().unwrap_or_default());
+        println!("```");
+    }
+}
