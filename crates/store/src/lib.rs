@@ -65,6 +65,7 @@ pub mod portal_links;
 pub mod rate_limits;
 pub mod scope;
 pub mod system_configuration;
+pub mod template_admin;
 pub mod templates;
 pub mod tenancy;
 pub mod usage;

@@ -124,3 +124,21 @@ fn random_master_key() -> SecretString {
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     SecretString::from(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
+
+/// The system's e-mail settings, as the state keeps them (the configuration test).
+#[derive(Debug, Clone)]
+pub struct SystemMail {
+    pub smtp_url: Option<SecretString>,
+    pub mail_dir: std::path::PathBuf,
+    pub mail_from: String,
+}
+
+impl SystemMail {
+    pub fn of(config: &Config) -> Self {
+        Self {
+            smtp_url: config.smtp_url.clone(),
+            mail_dir: config.mail_dir.clone(),
+            mail_from: config.mail_from.clone(),
+        }
+    }
+}

@@ -62,6 +62,8 @@ pub struct App {
     pub session_absolute_seconds: i64,
     /// Cookies get `Secure` (the backoffice is served over https).
     pub secure_cookies: bool,
+    /// The system's e-mail settings (see [`Config`]).
+    pub system_mail: config::SystemMail,
     /// Sign-in limits (see [`Config`]).
     pub lock_after: i32,
     pub address_failures: i32,
@@ -70,7 +72,8 @@ pub struct App {
     pub mailer: Option<mail::Mailer>,
     /// The public address, for the links in e-mails.
     pub base_url: String,
-    /// Seals the secrets the backoffice stores (see [`Config::master_key`]).
+    /// Seals the secrets the backoffice stores and opens the sealed signing keys and SMTP
+    /// passwords (see [`Config::master_key`]).
     pub master_key: Arc<signstash_store::MasterKey>,
 }
 
@@ -94,6 +97,7 @@ pub fn state_from(db: PgPool, config: &Config) -> AppState {
         session_idle_seconds: config.session_idle_seconds,
         session_absolute_seconds: config.session_absolute_seconds,
         secure_cookies: config.base_url.starts_with("https://"),
+        system_mail: config::SystemMail::of(config),
         lock_after: config.lock_after,
         address_failures: config.address_failures,
         failure_window: time::Duration::seconds(config.failure_window_seconds),

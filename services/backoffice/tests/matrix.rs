@@ -110,6 +110,77 @@ const MATRIX: &[Row] = &[
         "/system-configurations/general",
         [303, 422, 403, 403, 403],
     ),
+    // Visual templates (a client service's and the system's) and the configuration test.
+    (
+        "GET",
+        "/client-services/{id}/templates",
+        [303, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/client-services/{id}/templates/logo",
+        [303, 404, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/templates/portal",
+        [303, 400, 400, 400, 403],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/templates/email",
+        [303, 400, 400, 400, 403],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/templates/signature-text",
+        [303, 422, 422, 422, 403],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/templates/default",
+        [303, 400, 400, 400, 403],
+    ),
+    (
+        "GET",
+        "/client-services/{id}/test",
+        [303, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/test",
+        [303, 422, 422, 422, 403],
+    ),
+    (
+        "GET",
+        "/system-configurations/templates",
+        [303, 200, 404, 404, 404],
+    ),
+    (
+        "GET",
+        "/system-configurations/templates/logo",
+        [303, 404, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/system-configurations/templates/portal",
+        [303, 400, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/system-configurations/templates/email",
+        [303, 400, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/system-configurations/templates/signature-text",
+        [303, 422, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/system-configurations/templates/default",
+        [303, 400, 403, 403, 403],
+    ),
     // Last: it ends the session (the test signs in again after it).
     ("POST", "/sign-out", [303, 303, 303, 303, 303]),
 ];
@@ -133,6 +204,8 @@ fn id_for(bo: &Backoffice, path: &str, own: bool) -> String {
         bo.authority.to_string()
     } else if path.starts_with("/operators/") {
         tenant.operator.to_string()
+    } else if path.starts_with("/client-services/") {
+        tenant.client_service.to_string()
     } else {
         panic!("{path}: say which tenant's id its {{id}} names")
     }
@@ -182,7 +255,7 @@ async fn each_role_gets_the_matrix_answer_on_every_route(pool: PgPool) {
                 // has no outside.
                 let foreign = match (role, expected[i]) {
                     (Some(Role::SystemAdministrator) | None, e) => e,
-                    (Some(_), 200 | 303 | 422) => 404,
+                    (Some(_), 200 | 303 | 400 | 422) => 404,
                     (Some(_), e) => e,
                 };
                 vec![(own, expected[i]), (other, foreign)]

@@ -404,14 +404,14 @@ async fn brand(app: &App, cs: &client_services::ClientService) -> Brand {
     brand
 }
 
-/// The client service's own e-mail template, if it has one that parses; the system template
-/// otherwise (a broken custom template must not stop the e-mails).
+/// The client service's own e-mail template, else the system default the backoffice stores,
+/// if it parses; the built-in template otherwise (a broken stored template must not stop the
+/// e-mails).
 async fn custom_template(app: &App, cs: &client_services::ClientService) -> Option<CustomTemplate> {
     let template = templates::effective(&app.db, cs.id, TemplateKind::Email, Some(cs.language))
         .await
         .ok()
-        .flatten()
-        .filter(|t| t.client_service_id.is_some())?;
+        .flatten()?;
     let subject = template.subject.as_deref()?;
     match CustomTemplate::parse(subject, &template.body, None) {
         Ok(t) => Some(t),

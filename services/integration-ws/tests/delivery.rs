@@ -201,6 +201,46 @@ async fn without_attach_documents_the_mail_has_only_the_link(pool: PgPool) {
     assert_ne!(tokens[0], tokens[1], "one link per receiver");
 }
 
+/// A system default e-mail template (what the backoffice's system templates page stores) is
+/// what a client service without its own sends; its own wins over it.
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn the_stored_system_email_template_is_used_unless_the_client_service_has_its_own(
+    pool: PgPool,
+) {
+    let Some(smtp) = SmtpServer::accepting() else {
+        return;
+    };
+    let app = spawn_app(pool, &smtp.url()).await;
+    sqlx::query(
+        "INSERT INTO templates (kind, language, name, subject, body)
+         VALUES ('EMAIL', 'pt_PT', 'system', 'Sistema: {{issuer_name}}', 'Veja {{portal_link}}')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let token = app.token("demo").await;
+    app.sign(&token, "OP-1", &["a@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    let messages = smtp.messages();
+    assert_eq!(messages[0].subject, "Sistema: Demo Issuer");
+    let t = token_in(messages[0].text.as_deref().unwrap());
+    assert!(link_is_stored(&app.pool, &t).await);
+
+    sqlx::query(
+        "INSERT INTO templates (client_service_id, kind, language, name, subject, body)
+         SELECT id, 'EMAIL', 'pt_PT', 'own', 'Próprio: {{issuer_name}}', 'Veja {{portal_link}}'
+         FROM client_services WHERE alias = 'demo'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.sign(&token, "OP-2", &["b@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 2);
+    assert!(messages.iter().any(|m| m.subject == "Próprio: Demo Issuer"));
+}
+
 /// Gives client service `alias` a PORTAL template (what the backoffice will write); returns
 /// the template's id.
 async fn give_portal_template(pool: &PgPool, alias: &str, css: &str, logo: &[u8], ty: &str) -> i64 {

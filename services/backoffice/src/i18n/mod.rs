@@ -8,6 +8,7 @@ pub mod client_services;
 pub mod operators;
 pub mod partners;
 pub mod system;
+pub mod templates;
 
 use signstash_domain::Language;
 
@@ -84,6 +85,7 @@ pub struct Texts {
     pub system: &'static system::Texts,
     pub audit_log: &'static audit_log::Texts,
     pub client_services: &'static client_services::Texts,
+    pub templates: &'static templates::Texts,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -165,6 +167,7 @@ pub const PT_PT: Texts = Texts {
     system: &system::PT_PT,
     audit_log: &audit_log::PT_PT,
     client_services: &client_services::PT_PT,
+    templates: &templates::PT_PT,
 };
 
 pub const EN: Texts = Texts {
@@ -246,6 +249,7 @@ pub const EN: Texts = Texts {
     system: &system::EN,
     audit_log: &audit_log::EN,
     client_services: &client_services::EN,
+    templates: &templates::EN,
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];

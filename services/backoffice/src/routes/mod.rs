@@ -10,6 +10,7 @@ pub mod client_services;
 pub mod operators;
 pub mod partners;
 pub mod system;
+pub mod templates;
 
 use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
@@ -47,6 +48,7 @@ pub fn table() -> Vec<Route> {
     routes.extend(system::routes());
     routes.extend(audit_log::routes());
     routes.extend(client_services::routes());
+    routes.extend(templates::routes());
     routes.extend(auth::unbuilt_menus());
     routes
 }

@@ -30,6 +30,8 @@ pub struct Tenant {
     pub issuer: i64,
     /// An issuer operator of `issuer`.
     pub operator: i64,
+    /// A client service of `issuer`.
+    pub client_service: i64,
 }
 
 /// An answer: status, `Location`, body.
@@ -55,8 +57,8 @@ impl Backoffice {
         .await
         .unwrap();
         backoffice::demo::seed_demo_operators(&pool).await.unwrap();
-        let (issuer, partner): (i64, i64) = sqlx::query_as(
-            "SELECT ic.id, ic.partner_company_id FROM client_services cs
+        let (issuer, partner, client_service): (i64, i64, i64) = sqlx::query_as(
+            "SELECT ic.id, ic.partner_company_id, cs.id FROM client_services cs
              JOIN issuer_companies ic ON ic.id = cs.issuer_company_id WHERE cs.alias = 'demo'",
         )
         .fetch_one(&pool)
@@ -120,6 +122,20 @@ impl Backoffice {
         )
         .await
         .unwrap();
+        let other_client_service = signstash_store::client_services::create(
+            &pool,
+            &signstash_store::client_services::NewClientService {
+                issuer_company_id: other_issuer,
+                alias: signstash_domain::Alias::try_from("other").unwrap(),
+                name: "Other ERP".into(),
+                secret_hash: signstash_oauth::hash_secret("other-secret").unwrap(),
+                language: signstash_domain::Language::PtPt,
+                certificate_id: None,
+                concurrency_limit: 1,
+            },
+        )
+        .await
+        .unwrap();
         let app = Application::with_state(
             state_from(pool.clone(), &config),
             "127.0.0.1:0".parse().unwrap(),
@@ -136,11 +152,13 @@ impl Backoffice {
                 partner,
                 issuer,
                 operator: demo_operator,
+                client_service,
             },
             other: Tenant {
                 partner: other_partner.0,
                 issuer: other_issuer.0,
                 operator: other_operator.0,
+                client_service: other_client_service.0,
             },
             _pki: pki,
         }
