@@ -110,6 +110,46 @@ const MATRIX: &[Row] = &[
         "/system-configurations/general",
         [303, 422, 403, 403, 403],
     ),
+    // Client services (the `{id}` is `demo`'s).
+    ("POST", "/client-services", [303, 422, 422, 403, 403]),
+    ("GET", "/client-services/new", [303, 200, 200, 404, 404]),
+    ("GET", "/client-services/{id}", [303, 200, 200, 200, 200]),
+    ("POST", "/client-services/{id}", [303, 422, 422, 422, 403]),
+    (
+        "GET",
+        "/client-services/{id}/edit",
+        [303, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/status",
+        [303, 422, 422, 403, 403],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/secret",
+        [303, 422, 422, 422, 403],
+    ),
+    (
+        "GET",
+        "/client-services/{id}/settings",
+        [303, 200, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/settings",
+        [303, 422, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/client-services/{id}/smtp",
+        [303, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/client-services/{id}/smtp",
+        [303, 422, 422, 422, 403],
+    ),
     // Visual templates (a client service's and the system's) and the configuration test.
     (
         "GET",
