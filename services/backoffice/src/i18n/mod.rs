@@ -3,6 +3,7 @@
 //! translation is a compile error, not a blank. The operator's language is `?lang=` when given
 //! (then remembered in a cookie), else the cookie, else pt_PT.
 
+pub mod issuers;
 pub mod partners;
 
 use signstash_domain::Language;
@@ -76,6 +77,7 @@ pub struct Texts {
     pub language_en: &'static str,
     /// Each feature's words.
     pub partners: &'static partners::Texts,
+    pub issuers: &'static issuers::Texts,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -153,6 +155,7 @@ pub const PT_PT: Texts = Texts {
     language_pt: "Português",
     language_en: "Inglês",
     partners: &partners::PT_PT,
+    issuers: &issuers::PT_PT,
 };
 
 pub const EN: Texts = Texts {
@@ -230,6 +233,7 @@ pub const EN: Texts = Texts {
     language_pt: "Portuguese",
     language_en: "English",
     partners: &partners::EN,
+    issuers: &issuers::EN,
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];

@@ -194,14 +194,13 @@ pub async fn home(signed: Signed) -> Response {
 }
 
 /// The menus whose pages are not built yet: each says so, to the roles that may use it.
-const UNBUILT: [Menu; 10] = [
+const UNBUILT: [Menu; 9] = [
     Menu::Dashboard,
     Menu::Operations,
     Menu::Consumptions,
     Menu::Operators,
     Menu::Certificates,
     Menu::ClientServices,
-    Menu::IssuerCompanies,
     Menu::Reports,
     Menu::SystemConfigurations,
     Menu::AuditLog,

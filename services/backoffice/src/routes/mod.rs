@@ -5,6 +5,7 @@
 //! store.
 
 pub mod auth;
+pub mod issuers;
 pub mod partners;
 
 use axum::http::Method;
@@ -39,6 +40,7 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/home", get(auth::home)),
     ];
     routes.extend(partners::routes());
+    routes.extend(issuers::routes());
     routes.extend(auth::unbuilt_menus());
     routes
 }
