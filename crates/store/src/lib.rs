@@ -55,6 +55,7 @@ pub mod document_store;
 pub mod documents;
 pub mod env;
 mod error;
+pub mod issuer_companies;
 pub mod oauth_keys;
 pub mod operations;
 pub mod operator_admin;

@@ -6,7 +6,7 @@
 //! Decided from `../shared/design/backoffice.md` and issue 14; where they are silent (marked
 //! "assumed") the rule is the narrower one.
 
-use signstash_domain::Role;
+use signstash_domain::{IssuerStatus, Role};
 
 use crate::menu::Menu;
 
@@ -26,13 +26,11 @@ pub enum Action {
     /// Create or edit an issuer company.
     ManageIssuers,
     /// Set an issuer's usage limit (the design: a reseller partner, and the platform; telling
-    /// a reseller from an integrator needs the operator's company, not only its role, so for
-    /// now every partner may, and the pages that set limits must narrow it when they come).
+    /// a reseller from an integrator needs the operator's company, not only its role, so every
+    /// partner passes here and the handler refuses an integrator's).
     SetIssuerLimit,
-    /// REGISTERED → ACTIVE, ACTIVE ⇄ SUSPENDED, → BLOCKED.
+    /// Move an issuer along its lifecycle at all; which move, [`may_transition`] decides.
     ChangeIssuerStatus,
-    /// → DELETED (assumed: the platform only; data is kept for custody).
-    DeleteIssuer,
     /// Create a client service (the design: partner and admin).
     CreateClientService,
     /// Edit a client service, its status, visual templates, SMTP; rotate its secret; run its
@@ -58,16 +56,15 @@ pub fn allowed(role: Role, action: Action) -> bool {
     match action {
         Action::View(menu) => menu.allowed(role),
         Action::ManageOperators => matches!(role, SystemAdministrator | Partner | Issuer),
-        Action::CreatePartner | Action::SetPartnerLimit | Action::DeleteIssuer => {
-            matches!(role, SystemAdministrator)
-        }
+        Action::CreatePartner | Action::SetPartnerLimit => matches!(role, SystemAdministrator),
         Action::EditPartner
         | Action::ManageIssuers
         | Action::SetIssuerLimit
-        | Action::ChangeIssuerStatus
         | Action::CreateClientService
         | Action::ChangeClientServiceStatus => matches!(role, SystemAdministrator | Partner),
-        Action::ManageClientServices => matches!(role, SystemAdministrator | Partner | Issuer),
+        Action::ManageClientServices | Action::ChangeIssuerStatus => {
+            matches!(role, SystemAdministrator | Partner | Issuer)
+        }
         Action::EditClientServiceConfiguration | Action::EditSystemConfiguration => {
             matches!(role, SystemAdministrator)
         }
@@ -81,6 +78,25 @@ pub fn allowed(role: Role, action: Action) -> bool {
     }
 }
 
+/// Whether `role` may move an issuer from `from` to `to` (`../shared/design/backoffice.md`:
+/// "Active → Suspended by the issuer; Active → Blocked by the partner; Blocked → Deleted by the
+/// administrator"; a higher role may do what a lower one may, an auditor nothing). DELETED is
+/// final. The issuer operator's own company is the scope's job.
+pub fn may_transition(role: Role, from: IssuerStatus, to: IssuerStatus) -> bool {
+    use IssuerStatus::{Active, Blocked, Deleted, Registered, Suspended};
+    use Role::{Issuer, Partner, SystemAdministrator};
+    match (from, to) {
+        (Active, Suspended) | (Suspended, Active) => {
+            matches!(role, SystemAdministrator | Partner | Issuer)
+        }
+        (Registered, Active) | (Active | Suspended, Blocked) | (Blocked, Active) => {
+            matches!(role, SystemAdministrator | Partner)
+        }
+        (Blocked, Deleted) => matches!(role, SystemAdministrator),
+        (Registered | Active | Suspended | Blocked | Deleted, _) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,15 +104,14 @@ mod tests {
 
     /// Written by hand, row by row (admin, partner, issuer, auditor); never computed from
     /// `allowed`. `View` is covered by the menu table's own test.
-    const MATRIX: [(Action, [bool; 4]); 15] = [
+    const MATRIX: [(Action, [bool; 4]); 14] = [
         (ManageOperators, [true, true, true, false]),
         (CreatePartner, [true, false, false, false]),
         (EditPartner, [true, true, false, false]),
         (SetPartnerLimit, [true, false, false, false]),
         (ManageIssuers, [true, true, false, false]),
         (SetIssuerLimit, [true, true, false, false]),
-        (ChangeIssuerStatus, [true, true, false, false]),
-        (DeleteIssuer, [true, false, false, false]),
+        (ChangeIssuerStatus, [true, true, true, false]),
         (CreateClientService, [true, true, false, false]),
         (ManageClientServices, [true, true, true, false]),
         (EditClientServiceConfiguration, [true, false, false, false]),
@@ -124,14 +139,13 @@ mod tests {
             ManageIssuers => 4,
             SetIssuerLimit => 5,
             ChangeIssuerStatus => 6,
-            DeleteIssuer => 7,
-            CreateClientService => 8,
-            ManageClientServices => 9,
-            EditClientServiceConfiguration => 10,
-            ManageCertificates => 11,
-            EditSystemConfiguration => 12,
-            UseOwnProfile => 13,
-            ChangeClientServiceStatus => 14,
+            CreateClientService => 7,
+            ManageClientServices => 8,
+            EditClientServiceConfiguration => 9,
+            ManageCertificates => 10,
+            EditSystemConfiguration => 11,
+            UseOwnProfile => 12,
+            ChangeClientServiceStatus => 13,
         })
     }
 
@@ -166,6 +180,40 @@ mod tests {
                 allowed(Role::Auditor, View(menu)),
                 menu.allowed(Role::Auditor)
             );
+        }
+    }
+
+    /// Every move the lifecycle allows, written by hand from the issue (admin, partner, issuer,
+    /// auditor); every pair not listed is refused to everyone.
+    const TRANSITIONS: [(IssuerStatus, IssuerStatus, [bool; 4]); 7] = {
+        use IssuerStatus::*;
+        [
+            (Registered, Active, [true, true, false, false]),
+            (Active, Suspended, [true, true, true, false]),
+            (Suspended, Active, [true, true, true, false]),
+            (Active, Blocked, [true, true, false, false]),
+            (Suspended, Blocked, [true, true, false, false]),
+            (Blocked, Active, [true, true, false, false]),
+            (Blocked, Deleted, [true, false, false, false]),
+        ]
+    };
+
+    #[test]
+    fn each_issuer_transition_is_allowed_to_exactly_the_roles_of_its_table() {
+        for from in IssuerStatus::ALL {
+            for to in IssuerStatus::ALL {
+                let expected = TRANSITIONS
+                    .iter()
+                    .find(|(f, t, _)| f == from && t == to)
+                    .map_or([false; 4], |(_, _, roles)| *roles);
+                for (role, allowed_expected) in ROLES.iter().zip(expected) {
+                    assert_eq!(
+                        may_transition(*role, *from, *to),
+                        allowed_expected,
+                        "{role:?} {from:?} → {to:?}"
+                    );
+                }
+            }
         }
     }
 }

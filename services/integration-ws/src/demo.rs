@@ -1,4 +1,4 @@
-//! Demo tenants for development and tests: a partner with issuers, each with a client service
+//! Demo tenants for development and tests: partners with issuers, each with a client service
 //! and its signing certificate (key sealed with the master key). Development only.
 
 use signstash_domain::{Alias, ClientServiceId, KeySourceKind, Language, VatNumber};
@@ -9,6 +9,9 @@ use crate::state::CERTIFICATE_KEY_CONTEXT;
 
 /// One client service to create.
 pub struct DemoClient<'a> {
+    /// The partner company of its issuer: name and VAT number (found by VAT number, or created).
+    pub partner_name: &'a str,
+    pub partner_vat: &'a str,
     pub alias: &'a str,
     pub secret: &'a str,
     pub issuer_name: &'a str,
@@ -23,8 +26,10 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 /// The two demo tenants of `cargo xtask up` and of the tests: `demo` / `demo-secret` under
-/// "Demo Issuer" and `demo2` / `demo2-secret` under "Demo Issuer Two", both signing with the
-/// development PKI's signer found in `pki` (`signer.key`, `signer.pem`, `ca.pem`).
+/// "Demo Issuer" (partner "Sign'Stash Demo Partner") and `demo2` / `demo2-secret` under "Demo
+/// Issuer Two" of another partner ("Sign'Stash Demo Partner Two"), so that every backoffice
+/// scope has something it must not see; both sign with the development PKI's signer found in
+/// `pki` (`signer.key`, `signer.pem`, `ca.pem`).
 pub async fn seed_demo_tenants(
     db: &PgPool,
     master_key: &MasterKey,
@@ -36,56 +41,48 @@ pub async fn seed_demo_tenants(
     let key = read("signer.key")?;
     let chain = String::from_utf8(read("signer.pem")?).map_err(err)?
         + &String::from_utf8(read("ca.pem")?).map_err(err)?;
-    let client = |alias, secret, issuer_name, issuer_vat| DemoClient {
-        alias,
-        secret,
-        issuer_name,
-        issuer_vat,
-        key_pem: &key,
-        chain_pem: &chain,
+    let client = |partner: (&'static str, &'static str), alias, secret, issuer_name, issuer_vat| {
+        DemoClient {
+            partner_name: partner.0,
+            partner_vat: partner.1,
+            alias,
+            secret,
+            issuer_name,
+            issuer_vat,
+            key_pem: &key,
+            chain_pem: &chain,
+        }
     };
     seed(
         db,
         master_key,
         &[
-            client("demo", "demo-secret", "Demo Issuer", "500000018"),
-            client("demo2", "demo2-secret", "Demo Issuer Two", "500000026"),
+            client(
+                ("Sign'Stash Demo Partner", "500000000"),
+                "demo",
+                "demo-secret",
+                "Demo Issuer",
+                "500000018",
+            ),
+            client(
+                ("Sign'Stash Demo Partner Two", "500000034"),
+                "demo2",
+                "demo2-secret",
+                "Demo Issuer Two",
+                "500000026",
+            ),
         ],
     )
     .await
 }
 
-/// Creates the partner "Sign'Stash Demo Partner" (or reuses it) and, under it, an issuer, a
-/// client service and its certificate for each entry. Existing aliases are left as they are.
+/// Creates, for each entry, its partner (or reuses the one with that VAT number) and, under
+/// it, an issuer, a client service and its certificate. Existing aliases are left as they are.
 pub async fn seed(
     db: &PgPool,
     master_key: &MasterKey,
     clients: &[DemoClient<'_>],
 ) -> Result<Vec<ClientServiceId>, String> {
-    let partner_vat = VatNumber::try_from("500000000").map_err(err)?;
-    let partner: i64 =
-        match sqlx::query_scalar("SELECT id FROM partner_companies WHERE vat_number = $1")
-            .bind(partner_vat.as_str())
-            .fetch_optional(db)
-            .await
-            .map_err(err)?
-        {
-            Some(id) => id,
-            None => {
-                companies::create_partner(
-                    db,
-                    &companies::NewPartnerCompany {
-                        name: "Sign'Stash Demo Partner".into(),
-                        vat_number: partner_vat,
-                        country_code: "PRT".into(),
-                        email: None,
-                    },
-                )
-                .await
-                .map_err(err)?
-                .0
-            }
-        };
     let mut ids = Vec::new();
     for c in clients {
         let alias = Alias::try_from(c.alias).map_err(err)?;
@@ -96,6 +93,7 @@ pub async fn seed(
             ids.push(existing.id);
             continue;
         }
+        let partner = demo_partner(db, c.partner_name, c.partner_vat).await?;
         let issuer = companies::create_issuer(
             db,
             &companies::NewIssuerCompany {
@@ -153,6 +151,31 @@ pub async fn seed(
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// The partner with VAT number `vat`, created as `name` when there is none.
+async fn demo_partner(db: &PgPool, name: &str, vat: &str) -> Result<i64, String> {
+    let vat = VatNumber::try_from(vat).map_err(err)?;
+    if let Some(id) = sqlx::query_scalar("SELECT id FROM partner_companies WHERE vat_number = $1")
+        .bind(vat.as_str())
+        .fetch_optional(db)
+        .await
+        .map_err(err)?
+    {
+        return Ok(id);
+    }
+    Ok(companies::create_partner(
+        db,
+        &companies::NewPartnerCompany {
+            name: name.into(),
+            vat_number: vat,
+            country_code: "PRT".into(),
+            email: None,
+        },
+    )
+    .await
+    .map_err(err)?
+    .0)
 }
 
 /// A UBL 2.1 invoice with an empty `ext:ExtensionContent` for the signature (the seed's example).

@@ -5,6 +5,7 @@
 
 pub mod audit_log;
 pub mod client_services;
+pub mod issuers;
 pub mod operators;
 pub mod partners;
 pub mod system;
@@ -86,6 +87,7 @@ pub struct Texts {
     pub audit_log: &'static audit_log::Texts,
     pub client_services: &'static client_services::Texts,
     pub templates: &'static templates::Texts,
+    pub issuers: &'static issuers::Texts,
 }
 
 pub const PT_PT: Texts = Texts {
@@ -168,6 +170,7 @@ pub const PT_PT: Texts = Texts {
     audit_log: &audit_log::PT_PT,
     client_services: &client_services::PT_PT,
     templates: &templates::PT_PT,
+    issuers: &issuers::PT_PT,
 };
 
 pub const EN: Texts = Texts {
@@ -250,6 +253,7 @@ pub const EN: Texts = Texts {
     audit_log: &audit_log::EN,
     client_services: &client_services::EN,
     templates: &templates::EN,
+    issuers: &issuers::EN,
 };
 
 pub const LANGUAGES: [&Texts; 2] = [&PT_PT, &EN];

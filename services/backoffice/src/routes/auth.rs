@@ -200,12 +200,11 @@ pub async fn home(signed: Signed) -> Response {
 }
 
 /// The menus whose pages are not built yet: each says so, to the roles that may use it.
-const UNBUILT: [Menu; 6] = [
+const UNBUILT: [Menu; 5] = [
     Menu::Dashboard,
     Menu::Operations,
     Menu::Consumptions,
     Menu::Certificates,
-    Menu::IssuerCompanies,
     Menu::Reports,
 ];
 

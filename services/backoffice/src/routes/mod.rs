@@ -7,6 +7,7 @@
 pub mod audit_log;
 pub mod auth;
 pub mod client_services;
+pub mod issuers;
 pub mod operators;
 pub mod partners;
 pub mod system;
@@ -49,6 +50,7 @@ pub fn table() -> Vec<Route> {
     routes.extend(audit_log::routes());
     routes.extend(client_services::routes());
     routes.extend(templates::routes());
+    routes.extend(issuers::routes());
     routes.extend(auth::unbuilt_menus());
     routes
 }
