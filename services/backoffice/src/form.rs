@@ -199,3 +199,48 @@ pub fn vat_in(
     }
     Some(vat)
 }
+
+/// A usage limit as typed (partners and issuers): a number of signatures and the last day it
+/// holds, each optional (none: an alert, no block).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct UsageLimit {
+    pub limit_signatures: String,
+    pub limit_valid_until: String,
+}
+
+/// A usage limit as stored.
+pub type Limit = (Option<i64>, Option<time::Date>);
+
+impl UsageLimit {
+    /// The form showing `limit`.
+    pub fn of((signatures, until): Limit) -> Self {
+        Self {
+            limit_signatures: signatures.map(|n| n.to_string()).unwrap_or_default(),
+            limit_valid_until: until.map(|d| d.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// The limit typed, or `None` with the errors beside the fields.
+    pub fn parse(&self, errors: &mut Errors, t: &Texts) -> Option<Limit> {
+        let signatures = number(
+            errors,
+            t,
+            "limit_signatures",
+            &self.limit_signatures,
+            0..=i64::MAX,
+            false,
+        );
+        let until = date(errors, t, "limit_valid_until", &self.limit_valid_until);
+        errors.is_empty().then_some((signatures, until))
+    }
+}
+
+/// The audit log's before and after of a limit's change.
+pub fn limit_changes(before: Limit, after: Limit) -> crate::audit::Changes {
+    let show = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let day = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    crate::audit::Changes::default()
+        .field("limit_signatures", show(before.0), show(after.0))
+        .field("limit_valid_until", day(before.1), day(after.1))
+}

@@ -313,3 +313,15 @@ impl IntoResponse for PageError {
 pub fn done(to: &str, what: &str) -> Response {
     Redirect::to(&format!("{to}?done={what}")).into_response()
 }
+
+/// An id from the path: one that is not a positive number names nothing, like a missing one.
+pub fn path_id(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// What a page was just sent back from (`?done=`), for it to say so.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    pub done: String,
+}

@@ -163,7 +163,7 @@ async fn list(
             .and_then(|d| d.next_day())
             .map(day),
     };
-    let before = crate::routes::partners::id(f.before.trim()).map(AuditLogId);
+    let before = crate::page::path_id(f.before.trim()).map(AuditLogId);
     let entries = audit_view::list(
         &mut *app.db.acquire().await?,
         signed.scope(),

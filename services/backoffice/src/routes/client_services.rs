@@ -29,9 +29,10 @@ use crate::audit::{self, Changes, Target};
 use crate::form::{self, Errors};
 use crate::list::{self, Pager};
 use crate::menu::Menu;
+use crate::page::path_id;
+use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
 use crate::policy::Action;
-use crate::routes::partners::id as path_id;
 use crate::routes::{route, Route};
 use crate::AppState;
 
@@ -215,13 +216,6 @@ fn detail_page(signed: &Signed, cs: &ClientServiceDetail, done: &str, errors: &E
     } else {
         signed.invalid(&page)
     }
-}
-
-/// `?done=` after a change.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: String,
 }
 
 async fn detail(

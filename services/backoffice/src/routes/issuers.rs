@@ -22,12 +22,13 @@ use signstash_store::scope::Covers;
 use signstash_store::StoreError;
 
 use crate::audit::{self, Changes, Target};
-use crate::form::{self, Errors};
+use crate::form::{self, Errors, UsageLimit};
 use crate::list::{self, Pager};
 use crate::menu::Menu;
+use crate::page::path_id as id;
+use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
 use crate::policy::{self, Action};
-use crate::routes::partners::id;
 use crate::routes::{route, Route};
 use crate::AppState;
 
@@ -200,17 +201,11 @@ struct DetailPage<'a> {
     done: &'a str,
     can_edit: bool,
     can_set_limit: bool,
-    limit: &'a LimitForm,
+    limit: &'a UsageLimit,
     errors: &'a Errors,
     moves: &'a [Move],
     operators: &'a [IssuerOperator],
     client_services: &'a [IssuerClientService],
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: String,
 }
 
 async fn detail(
@@ -223,16 +218,7 @@ async fn detail(
         .may(&app, Action::View(Menu::IssuerCompanies))
         .await?;
     let i = load(&app, &signed, &raw).await?;
-    let limit = LimitForm {
-        limit_signatures: i
-            .limit_signatures
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        limit_valid_until: i
-            .limit_valid_until
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-    };
+    let limit = UsageLimit::of((i.limit_signatures, i.limit_valid_until));
     detail_page(&app, &signed, &i, &done.done, &limit, &Errors::default()).await
 }
 
@@ -242,7 +228,7 @@ async fn detail_page(
     signed: &Signed,
     i: &Issuer,
     done: &str,
-    limit: &LimitForm,
+    limit: &UsageLimit,
     errors: &Errors,
 ) -> Result<Response, PageError> {
     let operators = issuer_companies::operators(&app.db, signed.scope(), i.id, RESOURCES).await?;
@@ -577,17 +563,10 @@ async fn change_status(
 }
 
 /// The usage limit form as typed.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct LimitForm {
-    limit_signatures: String,
-    limit_valid_until: String,
-}
-
 async fn set_limit(
     State(app): State<AppState>,
     Path(raw): Path<String>,
-    SignedForm { signed, form }: SignedForm<LimitForm>,
+    SignedForm { signed, form }: SignedForm<UsageLimit>,
 ) -> Result<Response, PageError> {
     signed.may(&app, Action::SetIssuerLimit).await?;
     let current = load(&app, &signed, &raw).await?;
@@ -598,38 +577,19 @@ async fn set_limit(
     if current.status == IssuerStatus::Deleted {
         return Err(PageError::Forbidden);
     }
-    let t = signed.t();
     let mut errors = Errors::default();
-    let signatures = form::number(
-        &mut errors,
-        t,
-        "limit_signatures",
-        &form.limit_signatures,
-        0..=i64::MAX,
-        false,
-    );
-    let until = form::date(&mut errors, t, "limit_valid_until", &form.limit_valid_until);
-    if !errors.is_empty() {
+    let Some((signatures, until)) = form.parse(&mut errors, signed.t()) else {
         return detail_page(&app, &signed, &current, "", &form, &errors).await;
-    }
+    };
     let mut tx = app.db.begin().await?;
     if !issuer_companies::set_limit(&mut *tx, signed.scope(), current.id, signatures, until).await?
     {
         return Err(signed.not_found());
     }
-    let show = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-    let day = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
-    let changes = Changes::default()
-        .field(
-            "limit_signatures",
-            show(current.limit_signatures),
-            show(signatures),
-        )
-        .field(
-            "limit_valid_until",
-            day(current.limit_valid_until),
-            day(until),
-        );
+    let changes = form::limit_changes(
+        (current.limit_signatures, current.limit_valid_until),
+        (signatures, until),
+    );
     if !changes.is_empty() {
         audit::record(
             &mut *tx,

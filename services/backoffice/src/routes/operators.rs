@@ -24,9 +24,10 @@ use crate::audit::{self, Changes, Target};
 use crate::form::{self, Errors};
 use crate::list::{self, Pager};
 use crate::menu::Menu;
+use crate::page::path_id as id;
+use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
 use crate::policy::Action;
-use crate::routes::partners::id;
 use crate::routes::{route, Route};
 use crate::AppState;
 
@@ -185,12 +186,6 @@ async fn load(app: &AppState, signed: &Signed, raw: &str) -> Result<ManagedOpera
         .await?
         .filter(|o| signed.role().can_manage(o.role) && tabs(signed.role()).contains(&o.role))
         .ok_or_else(|| signed.not_found())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: String,
 }
 
 #[derive(Template)]

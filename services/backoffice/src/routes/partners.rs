@@ -13,9 +13,10 @@ use signstash_store::partner_companies::{self, Partner, PartnerFields, PartnerFi
 use signstash_store::StoreError;
 
 use crate::audit::{self, Changes, Target};
-use crate::form::{self, Errors};
+use crate::form::{self, Errors, UsageLimit};
 use crate::list::{self, Pager};
 use crate::menu::Menu;
+use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
 use crate::policy::Action;
 use crate::routes::{route, Route};
@@ -100,13 +101,8 @@ async fn list(
     }))
 }
 
-/// An id from the path: one that is not a number names nothing, like a missing one.
-pub fn id(raw: &str) -> Option<i64> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0)
-}
-
 async fn load(app: &AppState, signed: &Signed, raw: &str) -> Result<Partner, PageError> {
-    let Some(id) = id(raw) else {
+    let Some(id) = page::path_id(raw) else {
         return Err(signed.not_found());
     };
     partner_companies::find(&app.db, signed.scope(), PartnerCompanyId(id))
@@ -122,14 +118,8 @@ struct DetailPage<'a> {
     done: &'a str,
     can_edit: bool,
     can_set_limit: bool,
-    limit: &'a LimitForm,
+    limit: &'a UsageLimit,
     errors: &'a Errors,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: String,
 }
 
 async fn detail(
@@ -142,16 +132,7 @@ async fn detail(
         .may(&app, Action::View(Menu::PartnerCompanies))
         .await?;
     let p = load(&app, &signed, &raw).await?;
-    let limit = LimitForm {
-        limit_signatures: p
-            .limit_signatures
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        limit_valid_until: p
-            .limit_valid_until
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-    };
+    let limit = UsageLimit::of((p.limit_signatures, p.limit_valid_until));
     Ok(signed.page(&DetailPage {
         c: &signed.chrome,
         p: &p,
@@ -393,33 +374,15 @@ async fn edit(
     Ok(page::done(&format!("{LIST}/{}", current.id.0), "saved"))
 }
 
-/// The usage limit form as typed.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct LimitForm {
-    limit_signatures: String,
-    limit_valid_until: String,
-}
-
 async fn set_limit(
     State(app): State<AppState>,
     Path(raw): Path<String>,
-    SignedForm { signed, form }: SignedForm<LimitForm>,
+    SignedForm { signed, form }: SignedForm<UsageLimit>,
 ) -> Result<Response, PageError> {
     signed.may(&app, Action::SetPartnerLimit).await?;
     let current = load(&app, &signed, &raw).await?;
-    let t = signed.t();
     let mut errors = Errors::default();
-    let signatures = form::number(
-        &mut errors,
-        t,
-        "limit_signatures",
-        &form.limit_signatures,
-        0..=i64::MAX,
-        false,
-    );
-    let until = form::date(&mut errors, t, "limit_valid_until", &form.limit_valid_until);
-    if !errors.is_empty() {
+    let Some((signatures, until)) = form.parse(&mut errors, signed.t()) else {
         return Ok(signed.invalid(&DetailPage {
             c: &signed.chrome,
             p: &current,
@@ -429,26 +392,17 @@ async fn set_limit(
             limit: &form,
             errors: &errors,
         }));
-    }
+    };
     let mut tx = app.db.begin().await?;
     if !partner_companies::set_limit(&mut *tx, signed.scope(), current.id, signatures, until)
         .await?
     {
         return Err(signed.not_found());
     }
-    let show = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-    let day = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
-    let changes = Changes::default()
-        .field(
-            "limit_signatures",
-            show(current.limit_signatures),
-            show(signatures),
-        )
-        .field(
-            "limit_valid_until",
-            day(current.limit_valid_until),
-            day(until),
-        );
+    let changes = form::limit_changes(
+        (current.limit_signatures, current.limit_valid_until),
+        (signatures, until),
+    );
     if !changes.is_empty() {
         audit::record(
             &mut *tx,

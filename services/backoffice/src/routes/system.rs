@@ -19,18 +19,12 @@ use crate::form::{self, Errors};
 use crate::i18n::Texts;
 use crate::list::{self, Pager};
 use crate::menu::Menu;
+use crate::page::path_id as id;
+use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
 use crate::policy::Action;
-use crate::routes::partners::id;
 use crate::routes::{route, Route};
 use crate::AppState;
-
-/// What was just done (`?done=`), for the page to say so.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Done {
-    done: String,
-}
 
 const INDEX: &str = "/system-configurations";
 const AUTHORITIES: &str = "/system-configurations/certificate-authorities";

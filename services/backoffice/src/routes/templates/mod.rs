@@ -25,6 +25,7 @@ use crate::audit::{self, Changes, Target};
 use crate::form::Errors;
 use crate::i18n::Texts;
 use crate::menu::Menu;
+use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
 use crate::policy::Action;
 use crate::routes::{route, Route};
@@ -148,7 +149,7 @@ pub(crate) async fn service(
     signed: &Signed,
     raw: &str,
 ) -> Result<ServiceRef, PageError> {
-    let Some(id) = crate::routes::partners::id(raw) else {
+    let Some(id) = crate::page::path_id(raw) else {
         return Err(signed.not_found());
     };
     template_admin::client_service(&app.db, signed.scope(), ClientServiceId(id))
@@ -490,12 +491,6 @@ async fn show(
     } else {
         signed.invalid(&page)
     })
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Done {
-    done: String,
 }
 
 async fn service_page(
