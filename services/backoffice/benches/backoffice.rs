@@ -1342,11 +1342,17 @@ async fn audit_query(
         sql.push_str(&format!(" AND a.action LIKE {a}"));
     }
     if let Some(company) = filter("company") {
+        let within = match (operator.all, operator.partner) {
+            (false, None) => Some(operator.issuers.clone()),
+            _ => None,
+        };
         let (partners, issuers): (Vec<i64>, Vec<i64>) = sqlx::query_as(
             "SELECT ARRAY(SELECT id FROM partner_companies WHERE name ILIKE $1),
-                    ARRAY(SELECT id FROM issuer_companies WHERE name ILIKE $1)",
+                    ARRAY(SELECT id FROM issuer_companies WHERE name ILIKE $1
+                          AND ($2::BIGINT[] IS NULL OR id = ANY($2)))",
         )
         .bind(format!("%{company}%"))
+        .bind(within)
         .fetch_one(&mut *db)
         .await
         .map_err(err)?;
