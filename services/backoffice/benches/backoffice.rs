@@ -22,7 +22,8 @@
 //! its query, a page…) so that the machine's other tenants disturb both alike; a row stops after
 //! `ROW_SECONDS` with at least `MIN_REQUESTS`. A page is timed from sending the request to the
 //! end of its body, one at a time over a kept-alive connection; its query through one sqlx
-//! connection (a prepared statement, as the service's are), rows fetched. Sign-in's reference is
+//! connection with `plan_cache_mode = force_custom_plan`, as the backoffice's pool
+//! (`signstash_store::connect_planning_each_time`), rows fetched. Sign-in's reference is
 //! what it cannot avoid: the argon2id check of the password (in this process) plus the operator
 //! lookup; `/home`'s is the session lookup every signed-in page makes.
 //!
