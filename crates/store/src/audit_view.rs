@@ -117,11 +117,20 @@ pub async fn list(
     }
     if let Some(company) = &filter.company {
         let pattern = format!("%{}%", crate::like_escape(company));
+        // An issuer's or an auditor's entries all name one of its issuers: only those issuers'
+        // names matter (the same entries, without reading every issuer's name).
+        let within: Option<Vec<i64>> = match scope.covers() {
+            Covers::Issuer(i) => Some(vec![i.0]),
+            Covers::Issuers(list) => Some(list.iter().map(|i| i.0).collect()),
+            Covers::All | Covers::Partner(_) => None,
+        };
         let (partners, issuers): (Vec<i64>, Vec<i64>) = sqlx::query_as(
             "SELECT ARRAY(SELECT id FROM partner_companies WHERE name ILIKE $1),
-                    ARRAY(SELECT id FROM issuer_companies WHERE name ILIKE $1)",
+                    ARRAY(SELECT id FROM issuer_companies WHERE name ILIKE $1
+                          AND ($2::BIGINT[] IS NULL OR id = ANY($2)))",
         )
         .bind(pattern)
+        .bind(within)
         .fetch_one(&mut *db)
         .await?;
         q.push(" AND (a.partner_company_id = ANY(")

@@ -22,7 +22,8 @@
 //! its query, a page…) so that the machine's other tenants disturb both alike; a row stops after
 //! `ROW_SECONDS` with at least `MIN_REQUESTS`. A page is timed from sending the request to the
 //! end of its body, one at a time over a kept-alive connection; its query through one sqlx
-//! connection (a prepared statement, as the service's are), rows fetched. Sign-in's reference is
+//! connection with `plan_cache_mode = force_custom_plan`, as the backoffice's pool
+//! (`signstash_store::connect_planning_each_time`), rows fetched. Sign-in's reference is
 //! what it cannot avoid: the argon2id check of the password (in this process) plus the operator
 //! lookup; `/home`'s is the session lookup every signed-in page makes.
 //!
@@ -72,6 +73,7 @@ const ALL: &[Role] = &[
     Role::Auditor,
 ];
 const PLATFORM: &[Role] = &[Role::SystemAdministrator, Role::Partner];
+const ADMIN: &[Role] = &[Role::SystemAdministrator];
 const MANAGERS: &[Role] = &[Role::SystemAdministrator, Role::Partner, Role::Issuer];
 
 /// A thing a path or a query names, found in the seeded database.
@@ -85,14 +87,17 @@ enum Ref {
     ClientService,
     /// `issuer@signstash.local`: every manager may see it.
     Operator,
+    /// The first generated certificate authority.
+    Authority,
 }
 
 impl Ref {
-    const ALL: [(Ref, &'static str); 4] = [
+    const ALL: [(Ref, &'static str); 5] = [
         (Ref::Partner, "{partner}"),
         (Ref::Issuer, "{issuer}"),
         (Ref::ClientService, "{client_service}"),
         (Ref::Operator, "{operator}"),
+        (Ref::Authority, "{authority}"),
     ];
 }
 
@@ -103,7 +108,12 @@ enum Arg {
     PartnerScope,
     /// `Scope::params()` (`scope::ISSUER_IN_SCOPE`): everything?, the partner, the issuers.
     IssuerScope,
+    /// `Scope::partner_params().0` alone: everything? (the platform's pages).
+    Platform,
+    /// The viewer's first Operators tab (`routes::operators::tabs`), the list's default role.
+    FirstTab,
     Text(Option<&'static str>),
+    Bool(Option<bool>),
     Date(Option<&'static str>),
     Id(Option<Ref>),
     Int(i64),
@@ -115,8 +125,10 @@ enum Arg {
 const NO_TEXT: Arg = Arg::Text(None);
 const NO_DATE: Arg = Arg::Date(None);
 const NO_ID: Arg = Arg::Id(None);
+const NO_BOOL: Arg = Arg::Bool(None);
 /// The first page of an offset list: `OFFSET 0 LIMIT 21` (`list::PER_PAGE` + 1).
-const FIRST: [Arg; 2] = [Arg::Int(0), Arg::Int(21)];
+const FIRST: [Arg; 2] = [Arg::Int(0), Arg::Int(FIRST_LIMIT)];
+const FIRST_LIMIT: i64 = 21;
 
 #[derive(Clone, Copy, Debug)]
 enum Reference {
@@ -125,6 +137,9 @@ enum Reference {
     Sql(&'static str, &'static [Arg]),
     /// The argon2id check of the password plus [`OPERATOR_BY_EMAIL`].
     SignIn,
+    /// `audit_view::list`, built for the operator's scope and the row's query string
+    /// ([`audit_query`]).
+    AuditLog,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -160,8 +175,19 @@ const fn get(
     }
 }
 
-/// Every page measured; one line each. The SQL is the store function's (copied: keep them in
-/// step), or for menus not built on this branch the SQL they are expected to run.
+const fn audit(name: &'static str, path: &'static str) -> Row {
+    Row {
+        name,
+        roles: ALL,
+        method: Method::Get,
+        path,
+        reference: Reference::AuditLog,
+    }
+}
+
+/// Every page measured; one line each. The SQL is the store function's, copied (keep them in
+/// step), and the query string uses the page's own names. A page that runs more than one
+/// statement is timed against its main one; the comment above its rows names the others.
 #[rustfmt::skip]
 const ROWS: &[Row] = &[
     Row { name: "Sign-in", roles: ALL, method: Method::SignIn, path: "/sign-in", reference: Reference::SignIn },
@@ -172,35 +198,59 @@ const ROWS: &[Row] = &[
     get("Partner companies, created from", PLATFORM, "/partner-companies?created_from=2025-06-01", PARTNERS, &[Arg::PartnerScope, NO_TEXT, Arg::Date(Some("2025-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
     get("Partner companies, created to", PLATFORM, "/partner-companies?created_to=2025-06-01", PARTNERS, &[Arg::PartnerScope, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), FIRST[0], FIRST[1]]),
     get("Partner company", PLATFORM, "/partner-companies/{partner}", PARTNER, &[Arg::PartnerScope, Arg::Id(Some(Ref::Partner))]),
-    // Issuer companies (expected SQL; align with the store after the merge).
-    get("Issuer companies", ALL, "/issuer-companies", ISSUERS, &[Arg::IssuerScope, NO_TEXT, NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Issuer companies, name", ALL, "/issuer-companies?name=norte", ISSUERS, &[Arg::IssuerScope, Arg::Text(Some("norte")), NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Issuer companies, company", PLATFORM, "/issuer-companies?company={partner}", ISSUERS, &[Arg::IssuerScope, NO_TEXT, Arg::Id(Some(Ref::Partner)), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Issuer companies, created from", ALL, "/issuer-companies?created_from=2026-06-01", ISSUERS, &[Arg::IssuerScope, NO_TEXT, NO_ID, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
-    get("Issuer companies, created to", ALL, "/issuer-companies?created_to=2025-06-01", ISSUERS, &[Arg::IssuerScope, NO_TEXT, NO_ID, NO_DATE, Arg::Date(Some("2025-06-01")), FIRST[0], FIRST[1]]),
+    // Issuer companies: crates/store/src/issuer_companies.rs (list; find). The list also runs,
+    // for the administrator only, `issuer_companies::partners` (the company filter's choices,
+    // ~100 rows); the detail also runs `issuer_companies::operators` and `::client_services`
+    // (its resources, 20 of each). The company filter is the administrator's only.
+    get("Issuer companies", ALL, "/issuer-companies", ISSUERS, &[Arg::IssuerScope, NO_ID, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, company", ADMIN, "/issuer-companies?company={partner}", ISSUERS, &[Arg::IssuerScope, Arg::Id(Some(Ref::Partner)), NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, name", ALL, "/issuer-companies?name=norte", ISSUERS, &[Arg::IssuerScope, NO_ID, Arg::Text(Some("norte")), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, created from", ALL, "/issuer-companies?created_from=2026-06-01", ISSUERS, &[Arg::IssuerScope, NO_ID, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    get("Issuer companies, created to", ALL, "/issuer-companies?created_to=2025-06-01", ISSUERS, &[Arg::IssuerScope, NO_ID, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), FIRST[0], FIRST[1]]),
     get("Issuer company", ALL, "/issuer-companies/{issuer}", ISSUER, &[Arg::IssuerScope, Arg::Id(Some(Ref::Issuer))]),
-    // Client services (expected SQL).
-    get("Client services", ALL, "/client-services", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Client services, name", ALL, "/client-services?name=erp", CLIENT_SERVICES, &[Arg::IssuerScope, Arg::Text(Some("erp")), NO_ID, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Client services, issuer", PLATFORM, "/client-services?issuer={issuer}", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, Arg::Id(Some(Ref::Issuer)), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Client services, created from", ALL, "/client-services?created_from=2026-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_ID, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    // Client services: crates/store/src/client_service_admin.rs (list, find). The list also
+    // runs, for the administrator and a partner, `scope::issuer_companies` (the issuer
+    // filter's choices: every issuer in scope, 10,000 for the administrator). The issuer
+    // filter is the administrator's and a partner's only.
+    get("Client services", ALL, "/client-services", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
+    get("Client services, alias", ALL, "/client-services?alias=a1", CLIENT_SERVICES, &[Arg::IssuerScope, Arg::Text(Some("a1")), NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
+    get("Client services, name or bundle", ALL, "/client-services?text=erp", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("erp")), NO_TEXT, NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
+    get("Client services, status", ALL, "/client-services?status=SUSPENDED", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Text(Some("SUSPENDED")), NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
+    get("Client services, issuer", PLATFORM, "/client-services?issuer={issuer}", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, Arg::Id(Some(Ref::Issuer)), FIRST[0], FIRST[1]]),
+    get("Client services, created from", ALL, "/client-services?created_from=2026-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
+    get("Client services, created to", ALL, "/client-services?created_to=2025-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), NO_ID, FIRST[0], FIRST[1]]),
     get("Client service", ALL, "/client-services/{client_service}", CLIENT_SERVICE, &[Arg::IssuerScope, Arg::Id(Some(Ref::ClientService))]),
-    // Operators (expected SQL).
-    get("Operators", MANAGERS, "/operators", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Operators, role tab", MANAGERS, "/operators?role=ISSUER", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Operators, username", MANAGERS, "/operators?username=op12", OPERATORS, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("op12")), NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Operators, name", MANAGERS, "/operators?name=silva", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Text(Some("silva")), NO_TEXT, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Operators, status", MANAGERS, "/operators?status=LOCKED", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, Arg::Text(Some("LOCKED")), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
-    get("Operators, created from", MANAGERS, "/operators?created_from=2026-06-01", OPERATORS, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    // Operators: crates/store/src/operator_admin.rs (list, find); one tab per role, the
+    // viewer's first by default. The company filter is the administrator's and a partner's.
+    get("Operators", MANAGERS, "/operators", OPERATORS, &[Arg::IssuerScope, Arg::FirstTab, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Operators, role tab", MANAGERS, "/operators?role=ISSUER", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Operators, username", MANAGERS, "/operators?role=ISSUER&email=op12", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), Arg::Text(Some("op12")), NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Operators, name", MANAGERS, "/operators?role=ISSUER&name=silva", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, Arg::Text(Some("silva")), NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Operators, status", MANAGERS, "/operators?role=ISSUER&status=LOCKED", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, Arg::Text(Some("LOCKED")), NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Operators, created from", MANAGERS, "/operators?role=ISSUER&created_from=2026-06-01", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Operators, created to", MANAGERS, "/operators?role=ISSUER&created_to=2025-06-01", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Operators, company", PLATFORM, "/operators?role=ISSUER&company=norte", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, Arg::Text(Some("norte")), FIRST[0], FIRST[1]]),
     get("Operator", MANAGERS, "/operators/{operator}", OPERATOR, &[Arg::IssuerScope, Arg::Id(Some(Ref::Operator))]),
-    // Audit log (expected SQL; keyset paging, the first page).
-    get("Audit log", ALL, "/audit-log", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, FIRST[1]]),
-    get("Audit log, actor", ALL, "/audit-log?actor=op1", AUDIT_LOG, &[Arg::IssuerScope, Arg::Text(Some("op1")), NO_TEXT, NO_DATE, NO_DATE, FIRST[1]]),
-    get("Audit log, action", ALL, "/audit-log?action=issuer_company.update", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("issuer_company.update")), NO_DATE, NO_DATE, FIRST[1]]),
-    get("Audit log, date range", ALL, "/audit-log?from=2026-03-01&to=2026-03-31", AUDIT_LOG, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-03-01")), Arg::Date(Some("2026-03-31")), FIRST[1]]),
-    // System configurations (expected SQL): the general configuration; the certificate
-    // authorities' list and the system templates get their rows with their pages.
-    get("System configurations", &[Role::SystemAdministrator], "/system-configurations", SYSTEM_CONFIGURATION, &[]),
+    // Audit log: crates/store/src/audit_view.rs (list), whose SQL depends on the scope and the
+    // filters given: the bench builds it as the store does ([`audit_query`]) from the row's
+    // query string, keyset paging (the first page). Before it the store runs, for a partner,
+    // the lookup of its issuers, and with the company filter the lookup of the companies
+    // named so; the bench runs those once and times the main statement.
+    audit("Audit log", "/audit-log"),
+    audit("Audit log, actor", "/audit-log?actor=op1"),
+    audit("Audit log, action", "/audit-log?action=issuer_company."),
+    audit("Audit log, company", "/audit-log?company=norte"),
+    audit("Audit log, from", "/audit-log?from=2026-11-01"),
+    audit("Audit log, to", "/audit-log?to=2025-12-31"),
+    // System configurations: crates/store/src/authority_admin.rs (list, find) and
+    // system_configuration.rs (get). The index page runs no statement of its own.
+    get("Certificate authorities", ADMIN, "/system-configurations/certificate-authorities", AUTHORITIES, &[Arg::Platform, NO_TEXT, NO_BOOL, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Certificate authorities, name", ADMIN, "/system-configurations/certificate-authorities?name=ca%201", AUTHORITIES, &[Arg::Platform, Arg::Text(Some("ca 1")), NO_BOOL, NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Certificate authorities, type", ADMIN, "/system-configurations/certificate-authorities?type=REMOTE", AUTHORITIES, &[Arg::Platform, NO_TEXT, Arg::Bool(Some(true)), NO_DATE, NO_DATE, FIRST[0], FIRST[1]]),
+    get("Certificate authorities, created from", ADMIN, "/system-configurations/certificate-authorities?created_from=2025-06-01", AUTHORITIES, &[Arg::Platform, NO_TEXT, NO_BOOL, Arg::Date(Some("2025-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
+    get("Certificate authorities, created to", ADMIN, "/system-configurations/certificate-authorities?created_to=2025-06-01", AUTHORITIES, &[Arg::Platform, NO_TEXT, NO_BOOL, NO_DATE, Arg::Date(Some("2025-06-01")), FIRST[0], FIRST[1]]),
+    get("Certificate authority", ADMIN, "/system-configurations/certificate-authorities/{authority}", AUTHORITY, &[Arg::Platform, Arg::Id(Some(Ref::Authority))]),
+    get("General configuration", ADMIN, "/system-configurations/general", SYSTEM_CONFIGURATION, &[Arg::Platform]),
 ];
 
 /// `operators::find_by_email` (sign-in).
@@ -237,96 +287,133 @@ const PARTNER: &str = "SELECT pc.id, pc.name, pc.vat_number, pc.country_code, pc
     pc.postal_code, pc.city, pc.language, pc.kind, pc.status, pc.limit_signatures,
     pc.limit_valid_until, pc.created_at FROM partner_companies pc WHERE ($1 OR pc.id = $2) AND pc.id = $3";
 
-/// Expected: issuer companies in scope, filters name, company (partner), creation date.
-const ISSUERS: &str =
-    "SELECT ic.id, ic.name, ic.vat_number, ic.country_code, ic.status, ic.language,
-    ic.created_at, pc.id, pc.name
- FROM issuer_companies ic JOIN partner_companies pc ON pc.id = ic.partner_company_id
- WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
-   AND ($4::TEXT IS NULL OR ic.name ILIKE '%' || $4 || '%')
-   AND ($5::BIGINT IS NULL OR ic.partner_company_id = $5)
-   AND ($6::DATE IS NULL OR ic.created_at >= $6::DATE)
-   AND ($7::DATE IS NULL OR ic.created_at < $7::DATE + 1)
- ORDER BY lower(ic.name), ic.id
- OFFSET $8 LIMIT $9";
+/// `issuer_companies::list` (`COLUMNS`, `ISSUER_IN_SCOPE` spelt out).
+const ISSUERS: &str = "SELECT ic.id, ic.partner_company_id, pc.name AS partner_name, ic.name,
+    ic.vat_number, ic.country_code, ic.email, ic.address, ic.postal_code, ic.city, ic.language,
+    ic.status, ic.limit_signatures, ic.limit_valid_until, ic.created_at FROM issuer_companies ic
+         JOIN partner_companies pc ON pc.id = ic.partner_company_id
+         WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+           AND ($4::BIGINT IS NULL OR ic.partner_company_id = $4)
+           AND ($5::TEXT IS NULL OR ic.name ILIKE '%' || $5 || '%')
+           AND ($6::DATE IS NULL OR ic.created_at >= $6::DATE)
+           AND ($7::DATE IS NULL OR ic.created_at < $7::DATE + 1)
+         ORDER BY lower(ic.name), ic.id
+         OFFSET $8 LIMIT $9";
 
-/// Expected: one issuer company in scope with its resources counted.
-const ISSUER: &str = "SELECT ic.id, ic.name, ic.vat_number, ic.country_code, ic.email, ic.address,
-    ic.postal_code, ic.city, ic.language, ic.status, ic.limit_signatures, ic.limit_valid_until,
-    ic.created_at, pc.id, pc.name,
-    (SELECT count(*) FROM operators o WHERE o.issuer_company_id = ic.id),
-    (SELECT count(*) FROM client_services cs WHERE cs.issuer_company_id = ic.id)
- FROM issuer_companies ic JOIN partner_companies pc ON pc.id = ic.partner_company_id
- WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])) AND ic.id = $4";
+/// `issuer_companies::find`.
+const ISSUER: &str = "SELECT ic.id, ic.partner_company_id, pc.name AS partner_name, ic.name,
+    ic.vat_number, ic.country_code, ic.email, ic.address, ic.postal_code, ic.city, ic.language,
+    ic.status, ic.limit_signatures, ic.limit_valid_until, ic.created_at FROM issuer_companies ic
+         JOIN partner_companies pc ON pc.id = ic.partner_company_id
+         WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])) AND ic.id = $4";
 
-/// Expected: client services of the issuers in scope, filters name, issuer, creation date.
+/// `client_service_admin::list`.
 const CLIENT_SERVICES: &str =
-    "SELECT cs.id, cs.alias, cs.name, cs.status, cs.language, cs.created_at,
-    ic.id, ic.name
- FROM client_services cs JOIN issuer_companies ic ON ic.id = cs.issuer_company_id
- WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
-   AND ($4::TEXT IS NULL OR cs.name ILIKE '%' || $4 || '%')
-   AND ($5::BIGINT IS NULL OR cs.issuer_company_id = $5)
-   AND ($6::DATE IS NULL OR cs.created_at >= $6::DATE)
-   AND ($7::DATE IS NULL OR cs.created_at < $7::DATE + 1)
- ORDER BY lower(cs.name), cs.id
- OFFSET $8 LIMIT $9";
+    "SELECT cs.id, cs.alias, cs.name, cs.bundle, cs.status, ic.name AS issuer_name,
+                cs.created_at
+         FROM client_services cs JOIN issuer_companies ic ON ic.id = cs.issuer_company_id
+         WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+           AND ($4::TEXT IS NULL OR cs.alias ILIKE '%' || $4 || '%')
+           AND ($5::TEXT IS NULL OR cs.name ILIKE '%' || $5 || '%' OR cs.bundle ILIKE '%' || $5 || '%')
+           AND ($6::TEXT IS NULL OR cs.status = $6)
+           AND ($7::DATE IS NULL OR cs.created_at >= $7::DATE)
+           AND ($8::DATE IS NULL OR cs.created_at < $8::DATE + 1)
+           AND ($9::BIGINT IS NULL OR cs.issuer_company_id = $9)
+         ORDER BY cs.created_at DESC, cs.id DESC
+         OFFSET $10 LIMIT $11";
 
-/// Expected: one client service in scope with its issuer, partner and certificate.
-const CLIENT_SERVICE: &str = "SELECT cs.id, cs.alias, cs.name, cs.status, cs.language, cs.bundle,
-    cs.extra_information, cs.created_at, ic.id, ic.name, pc.id, pc.name, c.label, c.not_after
- FROM client_services cs JOIN issuer_companies ic ON ic.id = cs.issuer_company_id
- JOIN partner_companies pc ON pc.id = ic.partner_company_id
- LEFT JOIN certificates c ON c.id = cs.certificate_id
- WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])) AND cs.id = $4";
+/// `client_service_admin::find` (`DETAIL` and its condition).
+const CLIENT_SERVICE: &str = "
+    SELECT cs.id, cs.alias, cs.name, cs.bundle, cs.extra_information, cs.status, cs.language,
+           cs.created_at, cs.issuer_company_id, ic.name AS issuer_name,
+           ic.vat_number AS issuer_vat_number, ic.country_code AS issuer_country_code,
+           ic.status AS issuer_status, pc.id AS partner_company_id, pc.name AS partner_name,
+           pc.vat_number AS partner_vat_number, pc.country_code AS partner_country_code,
+           cs.certificate_id, c.label AS certificate_label, c.subject AS certificate_subject,
+           c.not_after AS certificate_not_after, cs.concurrency_limit, cs.storage_period_months,
+           cs.link_validity_days, cs.access_code_required, cs.smtp_host, cs.smtp_port,
+           cs.smtp_security, cs.smtp_username,
+           cs.smtp_password_encrypted IS NOT NULL AS smtp_password_set, cs.mail_from
+    FROM client_services cs
+    JOIN issuer_companies ic ON ic.id = cs.issuer_company_id
+    JOIN partner_companies pc ON pc.id = ic.partner_company_id
+    LEFT JOIN certificates c ON c.id = cs.certificate_id WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])) AND cs.id = $4";
 
-/// Expected: operators of the companies in scope (the platform: all), filters role (tab),
-/// username (e-mail), name, status, creation date.
-const OPERATORS: &str = "SELECT o.id, o.email, o.name, o.role, o.status, o.created_at,
-    coalesce(ic.name, pc.name)
- FROM operators o
- LEFT JOIN issuer_companies ic ON ic.id = o.issuer_company_id
- LEFT JOIN partner_companies pc ON pc.id = o.partner_company_id
- WHERE ($1 OR o.partner_company_id = $2 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
-   AND ($4::TEXT IS NULL OR o.role = $4)
-   AND ($5::TEXT IS NULL OR o.email ILIKE '%' || $5 || '%')
-   AND ($6::TEXT IS NULL OR o.name ILIKE '%' || $6 || '%')
-   AND ($7::TEXT IS NULL OR o.status = $7)
-   AND ($8::DATE IS NULL OR o.created_at >= $8::DATE)
-   AND ($9::DATE IS NULL OR o.created_at < $9::DATE + 1)
- ORDER BY lower(o.name), o.id
- OFFSET $10 LIMIT $11";
+/// `operator_admin::list` (`COLUMNS` and `in_scope()` spelt out).
+const OPERATORS: &str = "SELECT o.id, o.name, o.email, o.role, o.status, o.language,
+    o.partner_company_id, o.issuer_company_id,
+    coalesce((SELECT pc.name FROM partner_companies pc WHERE pc.id = o.partner_company_id),
+             (SELECT ic.name FROM issuer_companies ic WHERE ic.id = o.issuer_company_id),
+             (SELECT string_agg(ic.name, ', ' ORDER BY ic.name) FROM auditor_issuers a
+              JOIN issuer_companies ic ON ic.id = a.issuer_company_id
+              WHERE a.operator_id = o.id)) AS company,
+    o.created_at, o.last_sign_in_at FROM operators o
+         WHERE ($1 OR o.partner_company_id = $2 OR EXISTS (SELECT 1 FROM issuer_companies ic
+             WHERE ic.id = o.issuer_company_id AND ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])))) AND o.role = $4
+           AND ($5::TEXT IS NULL OR o.email ILIKE '%' || $5 || '%')
+           AND ($6::TEXT IS NULL OR o.name ILIKE '%' || $6 || '%')
+           AND ($7::TEXT IS NULL OR o.status = $7)
+           AND ($8::DATE IS NULL OR o.created_at >= $8::DATE)
+           AND ($9::DATE IS NULL OR o.created_at < $9::DATE + 1)
+           AND ($10::TEXT IS NULL
+                OR EXISTS (SELECT 1 FROM partner_companies pc
+                           WHERE pc.id = o.partner_company_id AND pc.name ILIKE '%' || $10 || '%')
+                OR EXISTS (SELECT 1 FROM issuer_companies ic
+                           WHERE ic.id = o.issuer_company_id AND ic.name ILIKE '%' || $10 || '%')
+                OR EXISTS (SELECT 1 FROM auditor_issuers a
+                           JOIN issuer_companies ic ON ic.id = a.issuer_company_id
+                           WHERE a.operator_id = o.id AND ic.name ILIKE '%' || $10 || '%'))
+         ORDER BY lower(o.name), o.id
+         OFFSET $11 LIMIT $12";
 
-/// Expected: one operator in scope.
-const OPERATOR: &str = "SELECT o.id, o.email, o.name, o.role, o.status, o.language, o.created_at,
-    o.last_sign_in_at, ic.name, pc.name
- FROM operators o
- LEFT JOIN issuer_companies ic ON ic.id = o.issuer_company_id
- LEFT JOIN partner_companies pc ON pc.id = o.partner_company_id
- WHERE ($1 OR o.partner_company_id = $2 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
-   AND o.id = $4";
+/// `operator_admin::find`.
+const OPERATOR: &str = "SELECT o.id, o.name, o.email, o.role, o.status, o.language,
+    o.partner_company_id, o.issuer_company_id,
+    coalesce((SELECT pc.name FROM partner_companies pc WHERE pc.id = o.partner_company_id),
+             (SELECT ic.name FROM issuer_companies ic WHERE ic.id = o.issuer_company_id),
+             (SELECT string_agg(ic.name, ', ' ORDER BY ic.name) FROM auditor_issuers a
+              JOIN issuer_companies ic ON ic.id = a.issuer_company_id
+              WHERE a.operator_id = o.id)) AS company,
+    o.created_at, o.last_sign_in_at FROM operators o WHERE ($1 OR o.partner_company_id = $2 OR EXISTS (SELECT 1 FROM issuer_companies ic
+             WHERE ic.id = o.issuer_company_id AND ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])))) AND o.id = $4";
 
-/// Expected: the audit log in scope, newest first (keyset paging: the first page), filters
-/// actor (e-mail), action, date range.
-const AUDIT_LOG: &str =
-    "SELECT a.id, a.occurred_at, a.actor_kind, a.action, a.target_kind, a.target_id,
-    a.details, a.remote_address, o.email, coalesce(ic.name, pc.name)
- FROM audit_log a
- LEFT JOIN operators o ON o.id = a.operator_id
- LEFT JOIN issuer_companies ic ON ic.id = a.issuer_company_id
- LEFT JOIN partner_companies pc ON pc.id = a.partner_company_id
- WHERE ($1 OR a.partner_company_id = $2 OR a.issuer_company_id = ANY($3::BIGINT[]))
-   AND ($4::TEXT IS NULL OR o.email ILIKE '%' || $4 || '%')
-   AND ($5::TEXT IS NULL OR a.action = $5)
-   AND ($6::DATE IS NULL OR a.occurred_at >= $6::DATE)
-   AND ($7::DATE IS NULL OR a.occurred_at < $7::DATE + 1)
- ORDER BY a.occurred_at DESC, a.id DESC
- LIMIT $8";
+/// `audit_view::list`: the text before the scope's condition; [`audit_query`] adds the rest
+/// as the store's `QueryBuilder` does.
+const AUDIT_LOG: &str = "SELECT a.id, a.occurred_at, a.actor_kind, o.name AS operator_name,
+                o.email AS operator_email, cs.alias AS client_service_alias, a.action,
+                a.target_kind, a.target_id, pc.name AS partner_name, ic.name AS issuer_name,
+                a.details, a.remote_address
+         FROM audit_log a
+         LEFT JOIN operators o ON o.id = a.operator_id
+         LEFT JOIN client_services cs ON cs.id = a.client_service_id
+         LEFT JOIN partner_companies pc ON pc.id = a.partner_company_id
+         LEFT JOIN issuer_companies ic ON ic.id = a.issuer_company_id
+         WHERE ";
 
-/// Expected: the general configuration (one row).
+/// `authority_admin::list` (`COLUMNS` spelt out).
+const AUTHORITIES: &str = "SELECT ca.id, ca.name, ca.csc_base_url, ca.oauth_authorize_url,
+    ca.oauth_token_url, ca.oauth_client_id,
+    ca.oauth_client_secret_encrypted IS NOT NULL AS has_client_secret, ca.ca_chain_pem,
+    ca.access_max_days, ca.access_max_signatures, ca.created_at, ca.updated_at FROM certificate_authorities ca
+         WHERE $1
+           AND ($2::TEXT IS NULL OR ca.name ILIKE '%' || $2 || '%')
+           AND ($3::BOOLEAN IS NULL OR (ca.csc_base_url IS NOT NULL) = $3)
+           AND ($4::DATE IS NULL OR ca.created_at >= $4::DATE)
+           AND ($5::DATE IS NULL OR ca.created_at < $5::DATE + 1)
+         ORDER BY lower(ca.name), ca.id
+         OFFSET $6 LIMIT $7";
+
+/// `authority_admin::find`.
+const AUTHORITY: &str = "SELECT ca.id, ca.name, ca.csc_base_url, ca.oauth_authorize_url,
+    ca.oauth_token_url, ca.oauth_client_id,
+    ca.oauth_client_secret_encrypted IS NOT NULL AS has_client_secret, ca.ca_chain_pem,
+    ca.access_max_days, ca.access_max_signatures, ca.created_at, ca.updated_at FROM certificate_authorities ca WHERE $1 AND ca.id = $2";
+
+/// `system_configuration::get`.
 const SYSTEM_CONFIGURATION: &str =
     "SELECT default_language, storage_period_months, link_validity_days,
-    email_retry_threshold, updated_at FROM system_configuration";
+                email_retry_threshold, updated_at
+         FROM system_configuration WHERE $1 AND id";
 
 // ---------------------------------------------------------------------------------------------
 // The data
@@ -431,6 +518,19 @@ const GENERATE: &[(&str, &str)] = &[
          JOIN issuer_companies ic ON ic.vat_number = (600000001 + g % 10000)::text
          JOIN operators o ON lower(o.email) = format('op%s@bench.example', (g * 7) % 50000)",
     ),
+    (
+        "30 certificate authorities",
+        "INSERT INTO certificate_authorities (name, csc_base_url, oauth_authorize_url,
+             oauth_token_url, oauth_client_id, created_at, updated_at)
+         SELECT format('CA %s', g),
+                CASE WHEN g % 2 = 0 THEN format('https://ca%s.bench.example/csc/v2', g) END,
+                CASE WHEN g % 2 = 0 THEN format('https://ca%s.bench.example/oauth2/authorize', g) END,
+                CASE WHEN g % 2 = 0 THEN format('https://ca%s.bench.example/oauth2/token', g) END,
+                CASE WHEN g % 2 = 0 THEN 'signstash' END,
+                timestamptz '2025-01-01' + g * interval '11 days',
+                timestamptz '2025-01-01' + g * interval '11 days'
+         FROM generate_series(1, 30) g",
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -493,6 +593,17 @@ fn check_rows() -> Result<(), String> {
                     "{}: {bound} parameters bound, the SQL has ${highest}",
                     row.name
                 ));
+            }
+        }
+        if let Reference::AuditLog = row.reference {
+            let query = row.path.split_once('?').map(|(_, q)| q).unwrap_or("");
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(query).map_err(|e| e.to_string())?;
+            if let Some((k, _)) = pairs
+                .iter()
+                .find(|(k, _)| !AUDIT_FILTERS.contains(&k.as_str()))
+            {
+                return Err(format!("{}: the audit log has no filter {k}", row.name));
             }
         }
         let mut path = row.path.to_string();
@@ -754,6 +865,7 @@ struct Ids {
     issuer: i64,
     client_service: i64,
     operator: i64,
+    authority: i64,
 }
 
 impl Ids {
@@ -763,6 +875,7 @@ impl Ids {
             Ref::Issuer => self.issuer,
             Ref::ClientService => self.client_service,
             Ref::Operator => self.operator,
+            Ref::Authority => self.authority,
         }
     }
 
@@ -779,8 +892,8 @@ enum Outcome {
         query: Vec<Duration>,
     },
     /// The page is not built: its expected query alone, `UNBUILT_QUERIES` times, as the
-    /// service would run it (prepared, PostgreSQL's default plan cache) and with custom plans
-    /// forced (or why it failed).
+    /// service would run it (custom plans forced, as its pool does) and with PostgreSQL's
+    /// default plan cache (or why it failed).
     NotBuilt(Result<(Vec<Duration>, Vec<Duration>), String>),
     Failed(String),
 }
@@ -828,9 +941,22 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn measure(stack: &Stack, service: &Service) -> Result<Vec<Measured>, String> {
-    let mut db = PgConnection::connect(&stack.database_url)
+    // The comparison connection plans every statement for its parameters, as the backoffice's
+    // pool does (`signstash_store::connect_planning_each_time`): like for like.
+    let options: sqlx::postgres::PgConnectOptions = stack.database_url.parse().map_err(err)?;
+    let mut db =
+        PgConnection::connect_with(&options.options([("plan_cache_mode", "force_custom_plan")]))
+            .await
+            .map_err(err)?;
+    let mode: String = sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(&mut db)
         .await
         .map_err(err)?;
+    if mode != "force_custom_plan" {
+        return Err(format!(
+            "the comparison connection's plan_cache_mode is {mode}"
+        ));
+    }
     let (partner, issuer, client_service): (i64, i64, i64) = sqlx::query_as(
         "SELECT ic.partner_company_id, ic.id, cs.id FROM client_services cs
          JOIN issuer_companies ic ON ic.id = cs.issuer_company_id WHERE cs.alias = 'demo'",
@@ -843,18 +969,21 @@ async fn measure(stack: &Stack, service: &Service) -> Result<Vec<Measured>, Stri
             .fetch_one(&mut db)
             .await
             .map_err(err)?;
+    let authority: i64 =
+        sqlx::query_scalar("SELECT id FROM certificate_authorities ORDER BY id LIMIT 1")
+            .fetch_one(&mut db)
+            .await
+            .map_err(err)?;
     let ids = Ids {
         partner,
         issuer,
         client_service,
         operator,
+        authority,
     };
-    // The same statements planned for each run's parameters, to show what a generic plan costs.
+    // A page not built yet: its query also with PostgreSQL's default plan cache (a prepared
+    // statement may switch to a generic plan after five runs), to show what that would cost.
     let mut custom = PgConnection::connect(&stack.database_url)
-        .await
-        .map_err(err)?;
-    custom
-        .execute("SET plan_cache_mode = force_custom_plan")
         .await
         .map_err(err)?;
     let mut operators = Vec::new();
@@ -898,8 +1027,11 @@ async fn measure(stack: &Stack, service: &Service) -> Result<Vec<Measured>, Stri
                     ms(p95),
                     ms(q95)
                 );
-                if let Reference::Sql(sql, args) = row.reference {
-                    measured.plan = Some(explain(&mut db, sql, args, operator, &ids).await);
+                if !matches!(row.reference, Reference::SignIn) {
+                    measured.plan = Some(match statement(&mut db, row, operator, &ids).await {
+                        Ok(s) => explain(&mut db, &s).await,
+                        Err(e) => format!("EXPLAIN failed: {e}"),
+                    });
                 }
             }
             out.push(measured);
@@ -1031,35 +1163,224 @@ async fn request(
     Ok(elapsed)
 }
 
-/// The row's SQL with its parameters bound for `operator`.
-fn bind<'q>(
-    sql: &'q str,
-    args: &[Arg],
+/// A value bound to a statement, typed as the store binds it.
+#[derive(Clone, Debug)]
+enum Value {
+    Bool(bool),
+    OptBool(Option<bool>),
+    I64(i64),
+    OptI64(Option<i64>),
+    Ints(Vec<i64>),
+    Text(String),
+    OptText(Option<String>),
+    OptDate(Option<time::Date>),
+    Time(time::OffsetDateTime),
+    Bytes(Vec<u8>),
+    F64(f64),
+}
+
+/// A row's reference statement for one operator: its SQL text and values.
+struct Statement {
+    sql: String,
+    values: Vec<Value>,
+    /// Whether the store prepares it once per connection (`false`: `audit_view::list`'s
+    /// `persistent(false)`, parsed and planned on each run).
+    persistent: bool,
+}
+
+impl Statement {
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        self.query_text(&self.sql)
+    }
+
+    fn query_text<'q>(
+        &self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let mut q = sqlx::query(sql).persistent(self.persistent);
+        for v in &self.values {
+            q = match v.clone() {
+                Value::Bool(b) => q.bind(b),
+                Value::OptBool(b) => q.bind(b),
+                Value::I64(n) => q.bind(n),
+                Value::OptI64(n) => q.bind(n),
+                Value::Ints(n) => q.bind(n),
+                Value::Text(t) => q.bind(t),
+                Value::OptText(t) => q.bind(t),
+                Value::OptDate(d) => q.bind(d),
+                Value::Time(t) => q.bind(t),
+                Value::Bytes(b) => q.bind(b),
+                Value::F64(f) => q.bind(f),
+            };
+        }
+        q
+    }
+}
+
+fn parse_date(d: &str) -> time::Date {
+    time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+        .expect("a date in the row table")
+}
+
+/// The row's SQL with its parameters for `operator` (for the audit log, built as the store
+/// builds it, its look-ups run on `db` first).
+async fn statement(
+    db: &mut PgConnection,
+    row: &Row,
     operator: &Operator,
     ids: &Ids,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let mut q = sqlx::query(sql);
+) -> Result<Statement, String> {
+    let (sql, args) = match row.reference {
+        Reference::Sql(sql, args) => (sql, args),
+        Reference::SignIn => {
+            return Ok(Statement {
+                sql: sql_text(OPERATOR_BY_EMAIL),
+                values: vec![Value::Text(operator.email.into())],
+                persistent: true,
+            })
+        }
+        Reference::AuditLog => return audit_query(db, row.path, operator).await,
+    };
+    let mut values = Vec::new();
     for arg in args {
-        q = match *arg {
-            Arg::PartnerScope => q.bind(operator.all).bind(operator.partner),
-            Arg::IssuerScope => q
-                .bind(operator.all)
-                .bind(operator.partner)
-                .bind(operator.issuers.clone()),
-            Arg::Text(t) => q.bind(t.map(str::to_owned)),
-            Arg::Date(d) => q.bind(d.map(|d| {
-                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-                    .expect("a date in the row table")
-            })),
-            Arg::Id(r) => q.bind(r.map(|r| ids.of(r))),
-            Arg::Int(n) => q.bind(n),
-            Arg::Session => q
-                .bind(operator.session_hash.to_vec())
-                .bind(1800.0_f64)
-                .bind(28800.0_f64),
-        };
+        match *arg {
+            Arg::PartnerScope => {
+                values.push(Value::Bool(operator.all));
+                values.push(Value::OptI64(operator.partner));
+            }
+            Arg::IssuerScope => {
+                values.push(Value::Bool(operator.all));
+                values.push(Value::OptI64(operator.partner));
+                values.push(Value::Ints(operator.issuers.clone()));
+            }
+            Arg::Platform => values.push(Value::Bool(operator.all)),
+            Arg::FirstTab => values.push(Value::Text(
+                backoffice::routes::operators::tabs(operator.role)
+                    .first()
+                    .ok_or("no Operators tab")?
+                    .to_string(),
+            )),
+            Arg::Text(t) => values.push(Value::OptText(t.map(str::to_owned))),
+            Arg::Bool(b) => values.push(Value::OptBool(b)),
+            Arg::Date(d) => values.push(Value::OptDate(d.map(parse_date))),
+            Arg::Id(r) => values.push(Value::OptI64(r.map(|r| ids.of(r)))),
+            Arg::Int(n) => values.push(Value::I64(n)),
+            Arg::Session => {
+                values.push(Value::Bytes(operator.session_hash.to_vec()));
+                values.push(Value::F64(1800.0));
+                values.push(Value::F64(28800.0));
+            }
+        }
     }
-    q
+    Ok(Statement {
+        sql: sql_text(sql),
+        values,
+        persistent: true,
+    })
+}
+
+/// The audit log's filters the page reads from its query string.
+const AUDIT_FILTERS: [&str; 5] = ["actor", "action", "company", "from", "to"];
+
+/// `audit_view::list`'s statement for `operator` and the filters of `path`'s query string
+/// (the first page: no `before`), built as the store's `QueryBuilder` builds it, with the
+/// look-ups it makes first (a partner's issuers, the companies the company filter names) run
+/// here once.
+async fn audit_query(
+    db: &mut PgConnection,
+    path: &str,
+    operator: &Operator,
+) -> Result<Statement, String> {
+    let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(err)?;
+    let filter = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let mut sql = AUDIT_LOG.to_owned();
+    let mut values = Vec::new();
+    let mut bind = |v: Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    match (operator.role, operator.all, operator.partner) {
+        (_, true, _) => sql.push_str("TRUE"),
+        (Role::Partner, false, Some(p)) => {
+            let issuers: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM issuer_companies WHERE partner_company_id = $1")
+                    .bind(p)
+                    .fetch_all(&mut *db)
+                    .await
+                    .map_err(err)?;
+            let a = bind(Value::I64(p));
+            let b = bind(Value::Ints(issuers));
+            sql.push_str(&format!(
+                "(a.partner_company_id = {a} OR a.issuer_company_id = ANY({b}::BIGINT[]))"
+            ));
+        }
+        (Role::Issuer, false, None) if operator.issuers.len() == 1 => {
+            let a = bind(Value::I64(operator.issuers[0]));
+            sql.push_str(&format!("a.issuer_company_id = {a}"));
+        }
+        _ => {
+            let a = bind(Value::Ints(operator.issuers.clone()));
+            sql.push_str(&format!("a.issuer_company_id = ANY({a}::BIGINT[])"));
+        }
+    }
+    if let Some(actor) = filter("actor") {
+        let pattern = format!("%{actor}%");
+        let a = bind(Value::Text(pattern.clone()));
+        let b = bind(Value::Text(pattern));
+        sql.push_str(&format!(
+            " AND a.operator_id IN (SELECT f.id FROM operators f WHERE f.email ILIKE {a} OR f.name ILIKE {b})"
+        ));
+    }
+    if let Some(action) = filter("action") {
+        let a = bind(Value::Text(format!("{action}%")));
+        sql.push_str(&format!(" AND a.action LIKE {a}"));
+    }
+    if let Some(company) = filter("company") {
+        let within = match (operator.all, operator.partner) {
+            (false, None) => Some(operator.issuers.clone()),
+            _ => None,
+        };
+        let (partners, issuers): (Vec<i64>, Vec<i64>) = sqlx::query_as(
+            "SELECT ARRAY(SELECT id FROM partner_companies WHERE name ILIKE $1),
+                    ARRAY(SELECT id FROM issuer_companies WHERE name ILIKE $1
+                          AND ($2::BIGINT[] IS NULL OR id = ANY($2)))",
+        )
+        .bind(format!("%{company}%"))
+        .bind(within)
+        .fetch_one(&mut *db)
+        .await
+        .map_err(err)?;
+        let a = bind(Value::Ints(partners));
+        let b = bind(Value::Ints(issuers));
+        sql.push_str(&format!(
+            " AND (a.partner_company_id = ANY({a}::BIGINT[]) OR a.issuer_company_id = ANY({b}::BIGINT[]))"
+        ));
+    }
+    if let Some(from) = filter("from") {
+        let a = bind(Value::Time(parse_date(&from).midnight().assume_utc()));
+        sql.push_str(&format!(" AND a.occurred_at >= {a}"));
+    }
+    if let Some(to) = filter("to") {
+        let until = parse_date(&to).next_day().ok_or("no next day")?;
+        let a = bind(Value::Time(until.midnight().assume_utc()));
+        sql.push_str(&format!(" AND a.occurred_at < {a}"));
+    }
+    let a = bind(Value::I64(FIRST_LIMIT));
+    sql.push_str(&format!(
+        " ORDER BY a.occurred_at DESC, a.id DESC LIMIT {a}"
+    ));
+    Ok(Statement {
+        sql,
+        values,
+        persistent: false,
+    })
 }
 
 fn sql_text(sql: &str) -> String {
@@ -1069,36 +1390,23 @@ fn sql_text(sql: &str) -> String {
     )
 }
 
-/// One run of the row's reference: its SQL, or sign-in's argon2id check and lookup.
+/// One run of the row's reference: its statement, or sign-in's argon2id check and lookup.
 async fn reference(
     db: &mut PgConnection,
     row: &Row,
     operator: &Operator,
-    ids: &Ids,
-    sql: &str,
+    statement: &Statement,
 ) -> Result<Duration, String> {
     let t = Instant::now();
-    match row.reference {
-        Reference::Sql(_, args) => {
-            bind(sql, args, operator, ids)
-                .fetch_all(&mut *db)
-                .await
-                .map_err(err)?;
-        }
-        Reference::SignIn => {
-            if !signstash_oauth::secret::verify_client_secret(
-                operator.password,
-                Some(&operator.password_hash),
-            ) {
-                return Err("the password does not verify".into());
-            }
-            sqlx::query(sql)
-                .bind(operator.email)
-                .fetch_all(&mut *db)
-                .await
-                .map_err(err)?;
+    if let Reference::SignIn = row.reference {
+        if !signstash_oauth::secret::verify_client_secret(
+            operator.password,
+            Some(&operator.password_hash),
+        ) {
+            return Err("the password does not verify".into());
         }
     }
+    statement.query().fetch_all(&mut *db).await.map_err(err)?;
     Ok(t.elapsed())
 }
 
@@ -1113,10 +1421,10 @@ async fn measure_row(
     path: &str,
     requests: usize,
 ) -> Outcome {
-    let sql = sql_text(match row.reference {
-        Reference::Sql(sql, _) => sql,
-        Reference::SignIn => OPERATOR_BY_EMAIL,
-    });
+    let statement = match statement(db, row, operator, ids).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(format!("query: {e}")),
+    };
     let (requests, warm_up) = match row.method {
         Method::SignIn => (requests.min(SIGN_IN_REQUESTS), SIGN_IN_WARM_UP),
         Method::Get => (requests, WARM_UP),
@@ -1125,7 +1433,7 @@ async fn measure_row(
     match request(stack, service, row, operator, path).await {
         Ok(_) => {}
         Err(Refused::NotBuilt) => {
-            return query_only((db, custom), row, operator, ids, &sql).await;
+            return query_only((db, custom), row, operator, &statement).await;
         }
         Err(Refused::Failed(why)) => return Outcome::Failed(why),
     }
@@ -1142,7 +1450,7 @@ async fn measure_row(
             Err(Refused::NotBuilt) => return Outcome::Failed("no longer a page".into()),
             Err(Refused::Failed(why)) => return Outcome::Failed(why),
         };
-        let q = match reference(db, row, operator, ids, &sql).await {
+        let q = match reference(db, row, operator, &statement).await {
             Ok(d) => d,
             Err(e) => return Outcome::Failed(format!("query: {e}")),
         };
@@ -1160,20 +1468,19 @@ async fn measure_row(
 /// A page not built yet: its expected query alone, a few times, so that its cost on the
 /// generated data shows before the page exists (and a query that fails shows now).
 async fn query_only(
-    (db, custom): (&mut PgConnection, &mut PgConnection),
+    (db, generic): (&mut PgConnection, &mut PgConnection),
     row: &Row,
     operator: &Operator,
-    ids: &Ids,
-    sql: &str,
+    statement: &Statement,
 ) -> Outcome {
-    let prepared = match runs(db, row, operator, ids, sql).await {
+    let custom = match runs(db, row, operator, statement).await {
         Ok(t) => t,
         Err(e) => return Outcome::NotBuilt(Err(e)),
     };
     Outcome::NotBuilt(
-        runs(custom, row, operator, ids, sql)
+        runs(generic, row, operator, statement)
             .await
-            .map(|c| (prepared, c)),
+            .map(|g| (custom, g)),
     )
 }
 
@@ -1182,12 +1489,11 @@ async fn runs(
     db: &mut PgConnection,
     row: &Row,
     operator: &Operator,
-    ids: &Ids,
-    sql: &str,
+    statement: &Statement,
 ) -> Result<Vec<Duration>, String> {
     let mut times = Vec::new();
     for i in 0..UNBUILT_WARM_UP + UNBUILT_QUERIES {
-        let d = reference(db, row, operator, ids, sql).await?;
+        let d = reference(db, row, operator, statement).await?;
         if i >= UNBUILT_WARM_UP {
             times.push(d);
         }
@@ -1196,15 +1502,9 @@ async fn runs(
     Ok(times)
 }
 
-async fn explain(
-    db: &mut PgConnection,
-    sql: &str,
-    args: &[Arg],
-    operator: &Operator,
-    ids: &Ids,
-) -> String {
-    let text = format!("EXPLAIN (ANALYZE, BUFFERS) {}", sql_text(sql));
-    match bind(&text, args, operator, ids).fetch_all(&mut *db).await {
+async fn explain(db: &mut PgConnection, statement: &Statement) -> String {
+    let text = format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql);
+    match statement.query_text(&text).fetch_all(&mut *db).await {
         Ok(rows) => rows
             .iter()
             .filter_map(|r| r.try_get::<String, _>(0).ok())
@@ -1299,8 +1599,8 @@ fn report(results: &[Measured], generated: &[String], load_before: &str) {
         );
         println!();
         println!(
-            "| Page | Role | Request | Query p50 | Query max | Query p50, custom plans \
-             (`plan_cache_mode = force_custom_plan`) |"
+            "| Page | Role | Request | Query p50 | Query max | Query p50, PostgreSQL's default \
+             plan cache (`plan_cache_mode = auto`) |"
         );
         println!("|---|---|---|---|---|---|");
         for m in results {
@@ -1329,8 +1629,9 @@ fn report(results: &[Measured], generated: &[String], load_before: &str) {
     let _ = write!(
         notes,
         "Data: {}. Each page timed over HTTP/1.1 keep-alive, one request at a time, from sending \
-         to the end of the body; each query through one sqlx connection (prepared), rows \
-         fetched; pages and queries alternate; {WARM_UP} of each first as a warm-up \
+         to the end of the body; each query through one sqlx connection planning every \
+         statement for its parameters (`plan_cache_mode = force_custom_plan`, as the \
+         backoffice's pool), rows fetched; pages and queries alternate; {WARM_UP} of each first as a warm-up \
          ({SIGN_IN_WARM_UP} for sign-in), then up to {REQUESTS} ({SIGN_IN_REQUESTS} for sign-in; \
          a row stops after {ROW_SECONDS} s with at least {MIN_REQUESTS}). Sign-in's query \
          column is its argon2id check (in the bench's process) plus the operator lookup; \
