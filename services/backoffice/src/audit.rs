@@ -4,7 +4,9 @@
 //! failures and refused actions too.
 
 use serde_json::{json, Map, Value};
-use signstash_domain::{ActorKind, IssuerCompanyId, OperatorId, PartnerCompanyId};
+use signstash_domain::{
+    ActorKind, EmailAddress, IssuerCompanyId, Language, OperatorId, PartnerCompanyId,
+};
 use signstash_store::audit::{self, NewAuditEntry};
 use signstash_store::StoreError;
 use sqlx::PgExecutor;
@@ -43,6 +45,32 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The fields of a company's details that changed (partners and issuers share them).
+    pub fn company(self, before: Company<'_>, after: Company<'_>) -> Self {
+        let text = |o: Option<&str>| o.unwrap_or_default().to_owned();
+        let email = |e: Option<&EmailAddress>| e.map(ToString::to_string).unwrap_or_default();
+        self.field("name", before.name, after.name)
+            .field("email", email(before.email), email(after.email))
+            .field("address", text(before.address), text(after.address))
+            .field(
+                "postal_code",
+                text(before.postal_code),
+                text(after.postal_code),
+            )
+            .field("city", text(before.city), text(after.city))
+            .field("language", before.language, after.language)
+    }
+}
+
+/// A company's details as [`Changes::company`] compares them.
+pub struct Company<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a EmailAddress>,
+    pub address: Option<&'a str>,
+    pub postal_code: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub language: Language,
 }
 
 /// Writes what `signed`'s operator did to `target`.

@@ -21,7 +21,7 @@ use signstash_store::partner_companies;
 use signstash_store::scope::Covers;
 use signstash_store::StoreError;
 
-use crate::audit::{self, Changes, Target};
+use crate::audit::{self, Changes, Company, Target};
 use crate::form::{self, Errors, UsageLimit};
 use crate::list::{self, Pager};
 use crate::menu::Menu;
@@ -482,21 +482,24 @@ async fn edit(
     if !issuer_companies::update(&mut *tx, signed.scope(), current.id, &fields).await? {
         return Err(signed.not_found());
     }
-    let show = |o: &Option<String>| o.clone().unwrap_or_default();
-    let email = |e: &Option<signstash_domain::EmailAddress>| {
-        e.as_ref().map(|e| e.to_string()).unwrap_or_default()
-    };
-    let changes = Changes::default()
-        .field("name", &current.name, &fields.name)
-        .field("email", email(&current.email), email(&fields.email))
-        .field("address", show(&current.address), show(&fields.address))
-        .field(
-            "postal_code",
-            show(&current.postal_code),
-            show(&fields.postal_code),
-        )
-        .field("city", show(&current.city), show(&fields.city))
-        .field("language", current.language, fields.language);
+    let changes = Changes::default().company(
+        Company {
+            name: &current.name,
+            email: current.email.as_ref(),
+            address: current.address.as_deref(),
+            postal_code: current.postal_code.as_deref(),
+            city: current.city.as_deref(),
+            language: current.language,
+        },
+        Company {
+            name: &fields.name,
+            email: fields.email.as_ref(),
+            address: fields.address.as_deref(),
+            postal_code: fields.postal_code.as_deref(),
+            city: fields.city.as_deref(),
+            language: fields.language,
+        },
+    );
     if !changes.is_empty() {
         audit::record(
             &mut *tx,
