@@ -44,6 +44,21 @@ async fn choose(browser: &Browser, id: &str, value: &str) {
         .await;
 }
 
+/// A new client service's first step: the issuer found by `search` (part of its name or VAT
+/// number) and chosen; the form is then open.
+async fn new_client_service_for(browser: &Browser, bo: &str, search: &str, issuer: i64) {
+    browser.goto(&format!("{bo}/client-services/new")).await;
+    fill(browser, "q", search).await;
+    submit(browser, "form[role=search]").await;
+    let chosen = browser
+        .wait_for(&format!(
+            "ul.choices a[href='/client-services/new?issuer={issuer}']"
+        ))
+        .await;
+    browser.click(&chosen).await;
+    browser.wait_for("#bundle").await;
+}
+
 /// Types `text` into `#id`, replacing what it held.
 async fn fill(browser: &Browser, id: &str, text: &str) {
     browser
@@ -145,8 +160,7 @@ async fn an_administrator_onboards_a_client_service_in_the_browser_and_it_signs(
     browser.wait_for(&status("SUSPENDED")).await;
 
     // The client service: its secret shown once.
-    browser.goto(&format!("{bo}/client-services/new")).await;
-    choose(&browser, "issuer", &issuer.to_string()).await;
+    new_client_service_for(&browser, bo, "Emissor E2E", issuer).await;
     fill(&browser, "bundle", "ERP E2E").await;
     submit(&browser, "main form").await;
     let secret = browser.wait_for("code#secret").await;
@@ -219,14 +233,14 @@ async fn an_administrator_onboards_a_client_service_in_the_browser_and_it_signs(
     );
 
     // A client service of demo's issuer with demo's certificate, chosen in the form.
-    let (demo_issuer, demo_certificate): (i64, i64) = sqlx::query_as(
-        "SELECT issuer_company_id, certificate_id FROM client_services WHERE alias = 'demo'",
+    let (demo_issuer, demo_issuer_vat, demo_certificate): (i64, String, i64) = sqlx::query_as(
+        "SELECT ic.id, ic.vat_number, cs.certificate_id FROM client_services cs
+         JOIN issuer_companies ic ON ic.id = cs.issuer_company_id WHERE cs.alias = 'demo'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
-    browser.goto(&format!("{bo}/client-services/new")).await;
-    choose(&browser, "issuer", &demo_issuer.to_string()).await;
+    new_client_service_for(&browser, bo, &demo_issuer_vat, demo_issuer).await;
     choose(&browser, "certificate", &demo_certificate.to_string()).await;
     fill(&browser, "bundle", "Faturação").await;
     submit(&browser, "main form").await;

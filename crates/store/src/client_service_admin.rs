@@ -25,8 +25,8 @@ pub struct ClientServiceFilter {
     pub created_from: Option<Date>,
     /// Created on or before.
     pub created_to: Option<Date>,
-    /// One issuer company (still within the scope).
-    pub issuer: Option<IssuerCompanyId>,
+    /// Part of the issuer company's name or VAT number, any case (still within the scope).
+    pub issuer: Option<String>,
 }
 
 /// A row of the list.
@@ -110,6 +110,11 @@ pub struct IssuerChoice {
 }
 
 impl IssuerChoice {
+    /// `<country>.<VAT>`: the issuer's code.
+    pub fn code(&self) -> String {
+        format!("{}.{}", self.country_code, self.vat_number)
+    }
+
     /// The alias's first two parts: `<partner country>.<partner VAT>-<issuer country>.<issuer VAT>`.
     pub fn alias_prefix(&self) -> String {
         format!(
@@ -210,7 +215,7 @@ pub async fn list(
            AND ($6::TEXT IS NULL OR cs.status = $6)
            AND ($7::DATE IS NULL OR cs.created_at >= $7::DATE)
            AND ($8::DATE IS NULL OR cs.created_at < $8::DATE + 1)
-           AND ($9::BIGINT IS NULL OR cs.issuer_company_id = $9)
+           AND ($9::TEXT IS NULL OR ic.name ILIKE '%' || $9 || '%' OR ic.vat_number LIKE '%' || $9 || '%')
          ORDER BY cs.created_at DESC, cs.id DESC
          OFFSET $10 LIMIT $11"
     ))
@@ -222,7 +227,7 @@ pub async fn list(
     .bind(filter.status)
     .bind(filter.created_from)
     .bind(filter.created_to)
-    .bind(filter.issuer)
+    .bind(filter.issuer.as_deref().map(crate::like_escape))
     .bind(offset)
     .bind(limit)
     .fetch_all(db)
@@ -254,19 +259,26 @@ const ISSUER_CHOICE: &str = "
     FROM issuer_companies ic JOIN partner_companies pc ON pc.id = ic.partner_company_id
     WHERE {ISSUER_IN_SCOPE} AND ic.status IN ('ACTIVE', 'REGISTERED')";
 
-/// The issuers in `scope` a client service may be created for (ACTIVE or REGISTERED), by name.
-pub async fn issuers_for_new(
+/// The first `limit` issuers in `scope` a client service may be created for (ACTIVE or
+/// REGISTERED) whose name or VAT number contains `text` (any case; every one when `None`), by
+/// name: the first step of creating a client service, which never lists a whole platform.
+pub async fn search_issuers_for_new(
     db: impl PgExecutor<'_>,
     scope: &Scope,
+    text: Option<&str>,
+    limit: i64,
 ) -> Result<Vec<IssuerChoice>, StoreError> {
     let (all, partner, issuers) = scope.params();
     Ok(sqlx::query_as(&format!(
-        "{} ORDER BY lower(ic.name), ic.id",
+        "{} AND ($4::TEXT IS NULL OR ic.name ILIKE '%' || $4 || '%' OR ic.vat_number LIKE '%' || $4 || '%')
+         ORDER BY ic.name, ic.id LIMIT $5",
         ISSUER_CHOICE.replace("{ISSUER_IN_SCOPE}", ISSUER_IN_SCOPE)
     ))
     .bind(all)
     .bind(partner)
     .bind(issuers)
+    .bind(text.map(crate::like_escape))
+    .bind(limit)
     .fetch_all(db)
     .await?)
 }
@@ -290,12 +302,12 @@ pub async fn issuer_for_new(
     .await?)
 }
 
-/// The ACTIVE certificates of the issuers in `scope` (of `issuer` only, when given), by
-/// issuer then label; `also` is listed whatever its status (a client service's current one).
+/// The ACTIVE certificates of `issuer` if it is in `scope`, by label; `also` is listed whatever
+/// its status (a client service's current one).
 pub async fn certificates(
     db: impl PgExecutor<'_>,
     scope: &Scope,
-    issuer: Option<IssuerCompanyId>,
+    issuer: IssuerCompanyId,
     also: Option<CertificateId>,
 ) -> Result<Vec<CertificateChoice>, StoreError> {
     let (all, partner, issuers) = scope.params();
@@ -304,8 +316,8 @@ pub async fn certificates(
          FROM certificates c JOIN issuer_companies ic ON ic.id = c.issuer_company_id
          WHERE {ISSUER_IN_SCOPE}
            AND (c.status = 'ACTIVE' OR c.id = $5)
-           AND ($4::BIGINT IS NULL OR c.issuer_company_id = $4)
-         ORDER BY lower(ic.name), ic.id, lower(c.label), c.id"
+           AND c.issuer_company_id = $4
+         ORDER BY lower(c.label), c.id"
     ))
     .bind(all)
     .bind(partner)

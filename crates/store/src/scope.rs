@@ -100,6 +100,48 @@ pub async fn issuer_companies(
     .await?)
 }
 
+/// The first `limit` issuer companies in `scope` whose name or VAT number contains `text` (any
+/// case; every one when `None`), by name: `(id, name)`. A choice among them never lists a whole
+/// platform.
+pub async fn search_issuer_companies(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+    text: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(IssuerCompanyId, String)>, StoreError> {
+    let (all, partner, issuers) = scope.params();
+    Ok(sqlx::query_as(&format!(
+        "SELECT ic.id, ic.name FROM issuer_companies ic WHERE {ISSUER_IN_SCOPE}
+           AND ($4::TEXT IS NULL OR ic.name ILIKE '%' || $4 || '%' OR ic.vat_number LIKE '%' || $4 || '%')
+         ORDER BY ic.name, ic.id LIMIT $5"
+    ))
+    .bind(all)
+    .bind(partner)
+    .bind(issuers)
+    .bind(text.map(crate::like_escape))
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The name of issuer company `id`, if it is in `scope`.
+pub async fn issuer_company_name(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+    id: IssuerCompanyId,
+) -> Result<Option<String>, StoreError> {
+    let (all, partner, issuers) = scope.params();
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT ic.name FROM issuer_companies ic WHERE {ISSUER_IN_SCOPE} AND ic.id = $4"
+    ))
+    .bind(all)
+    .bind(partner)
+    .bind(issuers)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

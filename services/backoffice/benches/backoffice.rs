@@ -208,18 +208,21 @@ const ROWS: &[Row] = &[
     get("Issuer companies, created from", ALL, "/issuer-companies?created_from=2026-06-01", ISSUERS, &[Arg::IssuerScope, NO_ID, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, FIRST[0], FIRST[1]]),
     get("Issuer companies, created to", ALL, "/issuer-companies?created_to=2025-06-01", ISSUERS, &[Arg::IssuerScope, NO_ID, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), FIRST[0], FIRST[1]]),
     get("Issuer company", ALL, "/issuer-companies/{issuer}", ISSUER, &[Arg::IssuerScope, Arg::Id(Some(Ref::Issuer))]),
-    // Client services: crates/store/src/client_service_admin.rs (list, find). The list also
-    // runs, for the administrator and a partner, `scope::issuer_companies` (the issuer
-    // filter's choices: every issuer in scope, 10,000 for the administrator). The issuer
-    // filter is the administrator's and a partner's only.
-    get("Client services", ALL, "/client-services", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
-    get("Client services, alias", ALL, "/client-services?alias=a1", CLIENT_SERVICES, &[Arg::IssuerScope, Arg::Text(Some("a1")), NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
-    get("Client services, name or bundle", ALL, "/client-services?text=erp", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("erp")), NO_TEXT, NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
-    get("Client services, status", ALL, "/client-services?status=SUSPENDED", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Text(Some("SUSPENDED")), NO_DATE, NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
-    get("Client services, issuer", PLATFORM, "/client-services?issuer={issuer}", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, Arg::Id(Some(Ref::Issuer)), FIRST[0], FIRST[1]]),
-    get("Client services, created from", ALL, "/client-services?created_from=2026-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, NO_ID, FIRST[0], FIRST[1]]),
-    get("Client services, created to", ALL, "/client-services?created_to=2025-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), NO_ID, FIRST[0], FIRST[1]]),
+    // Client services: crates/store/src/client_service_admin.rs (list, find). The issuer
+    // filter (part of its name or VAT number) is the administrator's and a partner's only.
+    get("Client services", ALL, "/client-services", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Client services, alias", ALL, "/client-services?alias=a1", CLIENT_SERVICES, &[Arg::IssuerScope, Arg::Text(Some("a1")), NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Client services, name or bundle", ALL, "/client-services?text=erp", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, Arg::Text(Some("erp")), NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Client services, status", ALL, "/client-services?status=SUSPENDED", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, Arg::Text(Some("SUSPENDED")), NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Client services, issuer", PLATFORM, "/client-services?issuer=norte", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, Arg::Text(Some("norte")), FIRST[0], FIRST[1]]),
+    get("Client services, created from", ALL, "/client-services?created_from=2026-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, Arg::Date(Some("2026-06-01")), NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
+    get("Client services, created to", ALL, "/client-services?created_to=2025-06-01", CLIENT_SERVICES, &[Arg::IssuerScope, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), NO_TEXT, FIRST[0], FIRST[1]]),
     get("Client service", ALL, "/client-services/{client_service}", CLIENT_SERVICE, &[Arg::IssuerScope, Arg::Id(Some(Ref::ClientService))]),
+    // A new client service's first step, the issuer search (`search_issuers_for_new`); the form
+    // with the issuer chosen runs `issuer_for_new`, then `certificates` of that issuer.
+    get("New client service: issuers", PLATFORM, "/client-services/new", ISSUERS_FOR_NEW, &[Arg::IssuerScope, NO_TEXT, Arg::Int(FIRST_LIMIT)]),
+    get("New client service: issuers, search", PLATFORM, "/client-services/new?q=norte", ISSUERS_FOR_NEW, &[Arg::IssuerScope, Arg::Text(Some("norte")), Arg::Int(FIRST_LIMIT)]),
+    get("New client service: form", PLATFORM, "/client-services/new?issuer={issuer}", CERTIFICATES, &[Arg::IssuerScope, Arg::Id(Some(Ref::Issuer)), NO_ID]),
     // Operators: crates/store/src/operator_admin.rs (list, find); one tab per role, the
     // viewer's first by default. The company filter is the administrator's and a partner's.
     get("Operators", MANAGERS, "/operators", OPERATORS, &[Arg::IssuerScope, Arg::FirstTab, NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, NO_TEXT, FIRST[0], FIRST[1]]),
@@ -231,6 +234,10 @@ const ROWS: &[Row] = &[
     get("Operators, created to", MANAGERS, "/operators?role=ISSUER&created_to=2025-06-01", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, Arg::Date(Some("2025-06-01")), NO_TEXT, FIRST[0], FIRST[1]]),
     get("Operators, company", PLATFORM, "/operators?role=ISSUER&company=norte", OPERATORS, &[Arg::IssuerScope, Arg::Text(Some("ISSUER")), NO_TEXT, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE, Arg::Text(Some("norte")), FIRST[0], FIRST[1]]),
     get("Operator", MANAGERS, "/operators/{operator}", OPERATOR, &[Arg::IssuerScope, Arg::Id(Some(Ref::Operator))]),
+    // A new operator's first step, the company search: `operator_admin::search_partners` (the
+    // administrator's and a partner's), then `scope::search_issuer_companies`, timed.
+    get("New operator: companies", PLATFORM, "/operators/new", ISSUER_SEARCH, &[Arg::IssuerScope, NO_TEXT, Arg::Int(FIRST_LIMIT)]),
+    get("New operator: companies, search", PLATFORM, "/operators/new?q=norte", ISSUER_SEARCH, &[Arg::IssuerScope, Arg::Text(Some("norte")), Arg::Int(FIRST_LIMIT)]),
     // Audit log: crates/store/src/audit_view.rs (list), whose SQL depends on the scope and the
     // filters given: the bench builds it as the store does ([`audit_query`]) from the row's
     // query string, keyset paging (the first page). Before it the store runs, for a partner,
@@ -318,9 +325,34 @@ const CLIENT_SERVICES: &str =
            AND ($6::TEXT IS NULL OR cs.status = $6)
            AND ($7::DATE IS NULL OR cs.created_at >= $7::DATE)
            AND ($8::DATE IS NULL OR cs.created_at < $8::DATE + 1)
-           AND ($9::BIGINT IS NULL OR cs.issuer_company_id = $9)
+           AND ($9::TEXT IS NULL OR ic.name ILIKE '%' || $9 || '%' OR ic.vat_number LIKE '%' || $9 || '%')
          ORDER BY cs.created_at DESC, cs.id DESC
          OFFSET $10 LIMIT $11";
+
+/// `client_service_admin::search_issuers_for_new` (`ISSUER_CHOICE` spelt out).
+const ISSUERS_FOR_NEW: &str = "
+    SELECT ic.id, ic.name, ic.vat_number, ic.country_code, pc.id AS partner_company_id,
+           pc.name AS partner_name, pc.vat_number AS partner_vat_number,
+           pc.country_code AS partner_country_code
+    FROM issuer_companies ic JOIN partner_companies pc ON pc.id = ic.partner_company_id
+    WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+      AND ic.status IN ('ACTIVE', 'REGISTERED')
+      AND ($4::TEXT IS NULL OR ic.name ILIKE '%' || $4 || '%' OR ic.vat_number LIKE '%' || $4 || '%')
+    ORDER BY ic.name, ic.id LIMIT $5";
+
+/// `client_service_admin::certificates`.
+const CERTIFICATES: &str = "SELECT c.id, c.issuer_company_id, c.label, c.subject, c.not_after
+         FROM certificates c JOIN issuer_companies ic ON ic.id = c.issuer_company_id
+         WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+           AND (c.status = 'ACTIVE' OR c.id = $5)
+           AND c.issuer_company_id = $4
+         ORDER BY lower(c.label), c.id";
+
+/// `scope::search_issuer_companies`.
+const ISSUER_SEARCH: &str =
+    "SELECT ic.id, ic.name FROM issuer_companies ic WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))
+           AND ($4::TEXT IS NULL OR ic.name ILIKE '%' || $4 || '%' OR ic.vat_number LIKE '%' || $4 || '%')
+         ORDER BY ic.name, ic.id LIMIT $5";
 
 /// `client_service_admin::find` (`DETAIL` and its condition).
 const CLIENT_SERVICE: &str = "
@@ -339,7 +371,7 @@ const CLIENT_SERVICE: &str = "
     JOIN partner_companies pc ON pc.id = ic.partner_company_id
     LEFT JOIN certificates c ON c.id = cs.certificate_id WHERE ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])) AND cs.id = $4";
 
-/// `operator_admin::list` (`COLUMNS` and `in_scope()` spelt out).
+/// `operator_admin::list` (`COLUMNS` and `IN_SCOPE` spelt out).
 const OPERATORS: &str = "SELECT o.id, o.name, o.email, o.role, o.status, o.language,
     o.partner_company_id, o.issuer_company_id,
     coalesce((SELECT pc.name FROM partner_companies pc WHERE pc.id = o.partner_company_id),
@@ -348,8 +380,9 @@ const OPERATORS: &str = "SELECT o.id, o.name, o.email, o.role, o.status, o.langu
               JOIN issuer_companies ic ON ic.id = a.issuer_company_id
               WHERE a.operator_id = o.id)) AS company,
     o.created_at, o.last_sign_in_at FROM operators o
-         WHERE ($1 OR o.partner_company_id = $2 OR EXISTS (SELECT 1 FROM issuer_companies ic
-             WHERE ic.id = o.issuer_company_id AND ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])))) AND o.role = $4
+         WHERE ($1 OR o.partner_company_id = $2 OR o.issuer_company_id = ANY($3::BIGINT[])
+      OR o.issuer_company_id = ANY(ARRAY(SELECT ic.id FROM issuer_companies ic
+                                         WHERE ic.partner_company_id = $2))) AND o.role = $4
            AND ($5::TEXT IS NULL OR o.email ILIKE '%' || $5 || '%')
            AND ($6::TEXT IS NULL OR o.name ILIKE '%' || $6 || '%')
            AND ($7::TEXT IS NULL OR o.status = $7)
@@ -374,8 +407,9 @@ const OPERATOR: &str = "SELECT o.id, o.name, o.email, o.role, o.status, o.langua
              (SELECT string_agg(ic.name, ', ' ORDER BY ic.name) FROM auditor_issuers a
               JOIN issuer_companies ic ON ic.id = a.issuer_company_id
               WHERE a.operator_id = o.id)) AS company,
-    o.created_at, o.last_sign_in_at FROM operators o WHERE ($1 OR o.partner_company_id = $2 OR EXISTS (SELECT 1 FROM issuer_companies ic
-             WHERE ic.id = o.issuer_company_id AND ($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[])))) AND o.id = $4";
+    o.created_at, o.last_sign_in_at FROM operators o WHERE ($1 OR o.partner_company_id = $2 OR o.issuer_company_id = ANY($3::BIGINT[])
+      OR o.issuer_company_id = ANY(ARRAY(SELECT ic.id FROM issuer_companies ic
+                                         WHERE ic.partner_company_id = $2))) AND o.id = $4";
 
 /// `audit_view::list`: the text before the scope's condition; [`audit_query`] adds the rest
 /// as the store's `QueryBuilder` does.

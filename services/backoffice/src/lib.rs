@@ -31,6 +31,7 @@ pub mod list;
 pub mod mail;
 pub mod menu;
 pub mod page;
+pub mod pick;
 pub mod policy;
 pub mod routes;
 pub mod session;

@@ -919,7 +919,17 @@ async fn the_operators_pages_work_in_chromium_and_pass_axe(pool: PgPool) {
     browser.goto(&format!("{url}/operators?role=ISSUER")).await;
     browser.wait_for("nav.tabs a[aria-current='page']").await;
     check("operators-list").await;
+    // The first step: the company, searched.
     browser.goto(&format!("{url}/operators/new")).await;
+    let field = browser.wait_for("#q").await;
+    check("operators-new-company").await;
+    browser.type_into(&field, "Demo Issuer").await;
+    let search = browser.wait_for("form[role=search] button").await;
+    browser.click(&search).await;
+    let chosen = browser
+        .wait_for("ul.choices a[href^='/operators/new?company=I']")
+        .await;
+    browser.click(&chosen).await;
     let submit = browser.wait_for("main form button[type=submit]").await;
     browser.click(&submit).await;
     browser.wait_for("p.message-error").await;
@@ -938,9 +948,7 @@ async fn the_operators_pages_work_in_chromium_and_pass_axe(pool: PgPool) {
     browser.type_into(&field, "carla@example.com").await;
     browser
         .execute(
-            "document.getElementById('role').value = 'ISSUER'; \
-             const s = document.getElementById('company'); \
-             s.value = [...s.options].find(o => o.text === 'Demo Issuer').value;",
+            "document.getElementById('role').value = 'ISSUER';",
             json!([]),
         )
         .await;

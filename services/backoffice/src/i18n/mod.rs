@@ -50,6 +50,10 @@ pub struct Texts {
     pub page: &'static str,
     pub paging: &'static str,
     pub no_results: &'static str,
+    /// A company search showed only its first matches.
+    pub pick_more: &'static str,
+    /// Back to a two-step form's first step.
+    pub change: &'static str,
     pub created_from: &'static str,
     pub created_to: &'static str,
     pub created_at: &'static str,
@@ -135,6 +139,8 @@ pub const PT_PT: Texts = Texts {
     page: "Página",
     paging: "Paginação",
     no_results: "Nada encontrado.",
+    pick_more: "Só se mostram as primeiras; escreva mais do nome para as outras.",
+    change: "Alterar",
     created_from: "Criado desde",
     created_to: "Criado até",
     created_at: "Data de criação",
@@ -218,6 +224,8 @@ pub const EN: Texts = Texts {
     page: "Page",
     paging: "Pages",
     no_results: "Nothing found.",
+    pick_more: "Only the first ones are shown; type more of the name to find the others.",
+    change: "Change",
     created_from: "Created from",
     created_to: "Created until",
     created_at: "Creation date",

@@ -16,6 +16,10 @@ pub struct Texts {
     pub company: &'static str,
     pub company_hint: &'static str,
     pub company_none: &'static str,
+    /// The company search's hint (a new operator's first step).
+    pub company_search_hint: &'static str,
+    /// The group of the company search offering no company.
+    pub platform: &'static str,
     pub partner_companies: &'static str,
     pub issuer_companies: &'static str,
     pub registered: &'static str,
@@ -100,6 +104,8 @@ pub const PT_PT: Texts = Texts {
     company: "Empresa",
     company_hint: "Um parceiro pertence a uma empresa parceira, um emissor a uma empresa emissora; um auditor audita a empresa emissora escolhida; um administrador de sistema não tem empresa.",
     company_none: "Nenhuma (plataforma)",
+    company_search_hint: "Parte do nome ou do NIF da empresa a que o novo operador pertence.",
+    platform: "Plataforma",
     partner_companies: "Empresas parceiras",
     issuer_companies: "Empresas emissoras",
     registered: "Registado",
@@ -161,6 +167,8 @@ pub const EN: Texts = Texts {
     company: "Company",
     company_hint: "A partner belongs to a partner company, an issuer to an issuer company; an auditor audits the issuer company chosen; a system administrator has no company.",
     company_none: "None (the platform)",
+    company_search_hint: "Part of the name or VAT number of the company the new operator belongs to.",
+    platform: "Platform",
     partner_companies: "Partner companies",
     issuer_companies: "Issuer companies",
     registered: "Registered",

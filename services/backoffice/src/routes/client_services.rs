@@ -32,17 +32,19 @@ use crate::menu::Menu;
 use crate::page::path_id;
 use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
+use crate::pick;
 use crate::policy::Action;
 use crate::routes::{route, Route};
 use crate::AppState;
 
 const LIST: &str = "/client-services";
+const NEW: &str = "/client-services/new";
 
 pub fn routes() -> Vec<Route> {
     vec![
         route(Method::GET, LIST, get(list)),
         route(Method::POST, LIST, post(create)),
-        route(Method::GET, "/client-services/new", get(new)),
+        route(Method::GET, NEW, get(new)),
         route(Method::GET, "/client-services/{id}", get(detail)),
         route(Method::POST, "/client-services/{id}", post(edit)),
         route(Method::GET, "/client-services/{id}/edit", get(edit_page)),
@@ -98,8 +100,9 @@ struct ListPage<'a> {
     pager: &'a Pager,
     list_path: &'static str,
     can_create: bool,
-    /// `(id, name)` of the issuers in scope, for partner and admin.
-    issuers: &'a [(IssuerCompanyId, String)],
+    /// Whether the issuer filter is offered (partner and admin: text on the issuer's name or
+    /// VAT number, since a platform's issuers are too many to list).
+    pick_issuer: bool,
     statuses: [ClientServiceStatus; 3],
 }
 
@@ -119,11 +122,6 @@ async fn list(
     let t = signed.t();
     let mut errors = Errors::default();
     let pick_issuer = matches!(signed.role(), Role::SystemAdministrator | Role::Partner);
-    let issuers = if pick_issuer {
-        signstash_store::scope::issuer_companies(&app.db, signed.scope()).await?
-    } else {
-        Vec::new()
-    };
     let status = if f.status.trim().is_empty() {
         None
     } else {
@@ -135,7 +133,7 @@ async fn list(
         status,
         created_from: form::date(&mut errors, t, "created_from", &f.created_from),
         created_to: form::date(&mut errors, t, "created_to", &f.created_to),
-        issuer: path_id(f.issuer.trim()).map(IssuerCompanyId),
+        issuer: list::text(&f.issuer).filter(|_| pick_issuer),
     };
     let page = list::page(&f.page);
     let (rows, more) = list::split(
@@ -157,7 +155,7 @@ async fn list(
         pager: &pager,
         list_path: LIST,
         can_create: signed.can(Action::CreateClientService),
-        issuers: &issuers,
+        pick_issuer,
         statuses: STATUSES,
     }))
 }
@@ -436,13 +434,12 @@ impl ClientServiceForm {
         }
     }
 
-    /// The fields, or the form's errors; the certificate must be one of `certificates` of
-    /// `issuer`.
+    /// The fields, or the form's errors; the certificate must be one of `certificates` (the
+    /// issuer's).
     fn parse(
         &self,
         t: &crate::i18n::Texts,
         errors: &mut Errors,
-        issuer: Option<IssuerCompanyId>,
         certificates: &[CertificateChoice],
     ) -> Option<ClientServiceFields> {
         let bundle = form::optional(errors, t, "bundle", &self.bundle, MAX_BUNDLE);
@@ -452,11 +449,7 @@ impl ClientServiceForm {
             "" => Some(None),
             raw => path_id(raw)
                 .map(CertificateId)
-                .filter(|c| {
-                    certificates
-                        .iter()
-                        .any(|k| k.id == *c && Some(k.issuer_company_id) == issuer)
-                })
+                .filter(|c| certificates.iter().any(|k| k.id == *c))
                 .map(Some),
         };
         if certificate.is_none() {
@@ -500,58 +493,40 @@ struct FormPage<'a> {
     errors: &'a Errors,
     action: String,
     cancel: String,
-    /// Creating: the issuer select; editing: the client service.
-    creating: bool,
-    issuers: &'a [IssuerChoice],
+    /// Creating: the issuer chosen at the first step; editing: the client service.
+    chosen: Option<&'a IssuerChoice>,
     editing: Option<&'a ClientServiceDetail>,
-    /// Certificates grouped by issuer: `(issuer name, certificates)`.
-    groups: Vec<(String, Vec<&'a CertificateChoice>)>,
+    /// The issuer's certificates a client service may use.
+    certificates: &'a [CertificateChoice],
 }
 
 impl FormPage<'_> {
+    fn creating(&self) -> bool {
+        self.chosen.is_some()
+    }
+
     fn selected(&self, id: &CertificateId) -> bool {
         self.form.certificate.trim() == id.0.to_string()
     }
 }
 
-fn group(
-    certificates: &[CertificateChoice],
-    name_of: impl Fn(IssuerCompanyId) -> Option<String>,
-) -> Vec<(String, Vec<&CertificateChoice>)> {
-    let mut groups: Vec<(IssuerCompanyId, String, Vec<&CertificateChoice>)> = Vec::new();
-    for c in certificates {
-        match groups.last_mut() {
-            Some((issuer, _, list)) if *issuer == c.issuer_company_id => list.push(c),
-            _ => {
-                if let Some(name) = name_of(c.issuer_company_id) {
-                    groups.push((c.issuer_company_id, name, vec![c]));
-                }
-            }
-        }
-    }
-    groups.into_iter().map(|(_, n, l)| (n, l)).collect()
-}
-
 async fn create_form(
     app: &AppState,
     signed: &Signed,
+    issuer: &IssuerChoice,
     form: &ClientServiceForm,
     errors: &Errors,
 ) -> Result<Response, PageError> {
-    let issuers = store::issuers_for_new(&app.db, signed.scope()).await?;
-    let certificates = store::certificates(&app.db, signed.scope(), None, None).await?;
+    let certificates = store::certificates(&app.db, signed.scope(), issuer.id, None).await?;
     let page = FormPage {
         c: &signed.chrome,
         form,
         errors,
         action: LIST.to_owned(),
         cancel: LIST.to_owned(),
-        creating: true,
-        issuers: &issuers,
+        chosen: Some(issuer),
         editing: None,
-        groups: group(&certificates, |id| {
-            issuers.iter().find(|i| i.id == id).map(|i| i.name.clone())
-        }),
+        certificates: &certificates,
     };
     Ok(if errors.is_empty() {
         signed.page(&page)
@@ -560,13 +535,69 @@ async fn create_form(
     })
 }
 
-async fn new(State(app): State<AppState>, signed: Signed) -> Result<Response, PageError> {
+/// `/client-services/new`'s query: the issuer chosen, or the search for one.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewQuery {
+    issuer: String,
+    #[serde(flatten)]
+    search: pick::Search,
+}
+
+/// The first step: which issuer the client service is for (a platform has thousands).
+async fn pick_issuer(
+    app: &AppState,
+    signed: &Signed,
+    search: &pick::Search,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let t = signed.t();
+    let text = search.text();
+    let found =
+        store::search_issuers_for_new(&app.db, signed.scope(), text.as_deref(), pick::ASK).await?;
+    let page = pick::PickPage {
+        c: &signed.chrome,
+        title: t.client_services.create_title,
+        back: (LIST, t.menus[5]),
+        action: NEW,
+        label: t.client_services.issuer,
+        hint: t.client_services.issuer_hint,
+        q: &search.q,
+        groups: vec![pick::Group::of(t.menus[6], found, |i| pick::Found {
+            detail: format!("{} — {}", i.code(), i.partner_name),
+            href: format!("{NEW}?issuer={}", i.id.0),
+            name: i.name,
+        })],
+        error,
+    };
+    Ok(if error.is_none() {
+        signed.page(&page)
+    } else {
+        signed.invalid(&page)
+    })
+}
+
+async fn new(
+    State(app): State<AppState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     signed.may(&app, Action::CreateClientService).await?;
+    let q: NewQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let issuer = match path_id(q.issuer.trim()) {
+        Some(id) => store::issuer_for_new(&app.db, signed.scope(), IssuerCompanyId(id)).await?,
+        None => None,
+    };
+    let Some(issuer) = issuer else {
+        return pick_issuer(&app, &signed, &q.search, None).await;
+    };
     let form = ClientServiceForm {
+        issuer: issuer.id.0.to_string(),
         language: Language::PtPt.to_string(),
         ..ClientServiceForm::default()
     };
-    create_form(&app, &signed, &form, &Errors::default()).await
+    create_form(&app, &signed, &issuer, &form, &Errors::default()).await
 }
 
 /// How many aliases are tried before giving up (a clash of 6 random hex digits under the same
@@ -584,26 +615,28 @@ async fn create(
         Some(id) => store::issuer_for_new(&app.db, signed.scope(), IssuerCompanyId(id)).await?,
         None => None,
     };
-    if issuer.is_none() {
-        errors.add("issuer", t.error_choice);
-    }
-    let certificates = match &issuer {
-        Some(i) => store::certificates(&app.db, signed.scope(), Some(i.id), None).await?,
-        None => Vec::new(),
+    // Only a tampered form names an issuer outside the scope (or one no longer open): back to
+    // the first step.
+    let Some(issuer) = issuer else {
+        return pick_issuer(
+            &app,
+            &signed,
+            &pick::Search::default(),
+            Some(t.error_choice),
+        )
+        .await;
     };
-    let fields = form.parse(t, &mut errors, issuer.as_ref().map(|i| i.id), &certificates);
+    let certificates = store::certificates(&app.db, signed.scope(), issuer.id, None).await?;
+    let fields = form.parse(t, &mut errors, &certificates);
     // A typed secret must not contain the alias: its random part is not known yet, so the
     // check is against what every alias of this issuer starts with too.
-    let prefix = issuer
-        .as_ref()
-        .map(IssuerChoice::alias_prefix)
-        .unwrap_or_default();
+    let prefix = issuer.alias_prefix();
     let secret = chosen_secret(&mut errors, t, &form.own_secret, &prefix);
-    let (Some(issuer), Some(fields), Some(secret)) = (issuer, fields, secret) else {
-        return create_form(&app, &signed, &form, &errors).await;
+    let (Some(fields), Some(secret)) = (fields, secret) else {
+        return create_form(&app, &signed, &issuer, &form, &errors).await;
     };
     if !errors.is_empty() {
-        return create_form(&app, &signed, &form, &errors).await;
+        return create_form(&app, &signed, &issuer, &form, &errors).await;
     }
     let secret_hash = hash(&secret).await?;
     for _ in 0..ALIAS_ATTEMPTS {
@@ -667,7 +700,7 @@ async fn edit_form(
     let certificates = store::certificates(
         &app.db,
         signed.scope(),
-        Some(cs.issuer_company_id),
+        cs.issuer_company_id,
         cs.certificate_id,
     )
     .await?;
@@ -677,10 +710,9 @@ async fn edit_form(
         errors,
         action: format!("{LIST}/{}", cs.id.0),
         cancel: format!("{LIST}/{}", cs.id.0),
-        creating: false,
-        issuers: &[],
+        chosen: None,
         editing: Some(cs),
-        groups: group(&certificates, |_| Some(cs.issuer_name.clone())),
+        certificates: &certificates,
     };
     Ok(if errors.is_empty() {
         signed.page(&page)
@@ -718,11 +750,11 @@ async fn edit(
     let certificates = store::certificates(
         &app.db,
         signed.scope(),
-        Some(cs.issuer_company_id),
+        cs.issuer_company_id,
         cs.certificate_id,
     )
     .await?;
-    let Some(fields) = form.parse(t, &mut errors, Some(cs.issuer_company_id), &certificates) else {
+    let Some(fields) = form.parse(t, &mut errors, &certificates) else {
         return edit_form(&app, &signed, &cs, &form, &errors).await;
     };
     let mut tx = app.db.begin().await?;

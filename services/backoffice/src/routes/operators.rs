@@ -27,11 +27,13 @@ use crate::menu::Menu;
 use crate::page::path_id as id;
 use crate::page::Done;
 use crate::page::{self, Chrome, PageError, Signed, SignedForm};
+use crate::pick;
 use crate::policy::Action;
 use crate::routes::{route, Route};
 use crate::AppState;
 
 const LIST: &str = "/operators";
+const NEW: &str = "/operators/new";
 
 /// How long an activation link works.
 pub const ACTIVATION_VALID: time::Duration = time::Duration::hours(72);
@@ -40,7 +42,7 @@ pub fn routes() -> Vec<Route> {
     let mut routes = vec![
         route(Method::GET, LIST, get(list)),
         route(Method::POST, LIST, post(create)),
-        route(Method::GET, "/operators/new", get(new)),
+        route(Method::GET, NEW, get(new)),
         route(Method::GET, "/operators/{id}", get(detail)),
         route(Method::POST, "/operators/{id}", post(edit)),
         route(Method::GET, "/operators/{id}/edit", get(edit_page)),
@@ -224,10 +226,94 @@ pub struct CreateForm {
     language: String,
 }
 
-/// A company a new operator may get: `P<id>` (partner), `I<id>` (issuer), `""` (none).
-pub struct Choice {
-    pub value: String,
-    pub name: String,
+/// The company a new operator gets, chosen at the form's first step.
+pub enum Company {
+    /// None: a system administrator.
+    Platform,
+    Partner(PartnerCompanyId, String),
+    Issuer(IssuerCompanyId, String),
+}
+
+/// The value naming the platform (no company) in `?company=` and the form.
+const PLATFORM: &str = "none";
+
+impl Company {
+    /// `none`, `P<id>` or `I<id>`.
+    pub fn value(&self) -> String {
+        match self {
+            Self::Platform => PLATFORM.to_owned(),
+            Self::Partner(id, _) => format!("P{}", id.0),
+            Self::Issuer(id, _) => format!("I{}", id.0),
+        }
+    }
+
+    pub fn name<'a>(&'a self, t: &'a crate::i18n::Texts) -> &'a str {
+        match self {
+            Self::Platform => t.operators.company_none,
+            Self::Partner(_, name) | Self::Issuer(_, name) => name,
+        }
+    }
+
+    /// The roles an operator of this company may have (the operators table's checks; an
+    /// auditor audits the issuer chosen).
+    fn roles(&self) -> &'static [Role] {
+        match self {
+            Self::Platform => &[Role::SystemAdministrator],
+            Self::Partner(..) => &[Role::Partner],
+            Self::Issuer(..) => &[Role::Issuer, Role::Auditor],
+        }
+    }
+
+    /// `(partner, issuer, audited issuer)` of a new operator with `role`.
+    fn of(
+        &self,
+        role: Role,
+    ) -> Option<(
+        Option<PartnerCompanyId>,
+        Option<IssuerCompanyId>,
+        Option<IssuerCompanyId>,
+    )> {
+        match (role, self) {
+            (Role::SystemAdministrator, Self::Platform) => Some((None, None, None)),
+            (Role::Partner, Self::Partner(p, _)) => Some((Some(*p), None, None)),
+            (Role::Issuer, Self::Issuer(i, _)) => Some((None, Some(*i), None)),
+            (Role::Auditor, Self::Issuer(i, _)) => Some((None, None, Some(*i))),
+            _ => None,
+        }
+    }
+}
+
+/// The company `raw` names, if the viewer may give it to a new operator: the platform for
+/// administrators, a partner or an issuer company of the viewer's scope. An issuer operator's
+/// only choice is its own company, whatever `raw` says.
+async fn company(app: &AppState, signed: &Signed, raw: &str) -> Result<Option<Company>, PageError> {
+    if let signstash_store::scope::Covers::Issuer(own) = signed.scope().covers() {
+        return Ok(
+            signstash_store::scope::issuer_company_name(&app.db, signed.scope(), own)
+                .await?
+                .map(|name| Company::Issuer(own, name)),
+        );
+    }
+    let raw = raw.trim();
+    if raw == PLATFORM {
+        return Ok((signed.role() == Role::SystemAdministrator).then_some(Company::Platform));
+    }
+    let Some(number) = raw.get(1..).and_then(id) else {
+        return Ok(None);
+    };
+    Ok(match &raw[..1] {
+        "P" => operator_admin::partner_name(&app.db, signed.scope(), PartnerCompanyId(number))
+            .await?
+            .map(|name| Company::Partner(PartnerCompanyId(number), name)),
+        "I" => signstash_store::scope::issuer_company_name(
+            &app.db,
+            signed.scope(),
+            IssuerCompanyId(number),
+        )
+        .await?
+        .map(|name| Company::Issuer(IssuerCompanyId(number), name)),
+        _ => None,
+    })
 }
 
 #[derive(Template)]
@@ -236,27 +322,23 @@ struct FormPage<'a> {
     c: &'a Chrome,
     form: &'a CreateForm,
     errors: &'a Errors,
-    roles: &'a [Role],
-    partners: &'a [Choice],
-    issuers: &'a [Choice],
-    may_choose_none: bool,
+    company: &'a Company,
+    /// The roles the viewer may give that fit the company.
+    roles: Vec<Role>,
 }
 
 async fn form_page(
-    app: &AppState,
     signed: &Signed,
+    company: &Company,
     form: &CreateForm,
     errors: &Errors,
 ) -> Result<Response, PageError> {
-    let (partners, issuers) = choices(app, signed).await?;
     let page = FormPage {
         c: &signed.chrome,
         form,
         errors,
-        roles: tabs(signed.role()),
-        partners: &partners,
-        issuers: &issuers,
-        may_choose_none: signed.role() == Role::SystemAdministrator,
+        company,
+        roles: roles_for(signed.role(), company),
     };
     Ok(if errors.is_empty() {
         signed.page(&page)
@@ -265,40 +347,121 @@ async fn form_page(
     })
 }
 
-/// The companies in the viewer's scope a new operator may belong to.
-async fn choices(app: &AppState, signed: &Signed) -> Result<(Vec<Choice>, Vec<Choice>), PageError> {
-    let partners = operator_admin::partner_choices(&app.db, signed.scope())
-        .await?
-        .into_iter()
-        .map(|(id, name)| Choice {
-            value: format!("P{}", id.0),
-            name,
-        })
-        .collect();
-    let issuers = signstash_store::scope::issuer_companies(&app.db, signed.scope())
-        .await?
-        .into_iter()
-        .map(|(id, name)| Choice {
-            value: format!("I{}", id.0),
-            name,
-        })
-        .collect();
-    Ok((partners, issuers))
+/// The roles `viewer` may give an operator of `company`.
+fn roles_for(viewer: Role, company: &Company) -> Vec<Role> {
+    tabs(viewer)
+        .iter()
+        .copied()
+        .filter(|r| company.roles().contains(r) && viewer.can_manage(*r))
+        .collect()
 }
 
-async fn new(State(app): State<AppState>, signed: Signed) -> Result<Response, PageError> {
+/// `/operators/new`'s query: the company chosen, or the search for one.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewQuery {
+    company: String,
+    #[serde(flatten)]
+    search: pick::Search,
+}
+
+/// The first step: which company the operator belongs to (a platform has thousands).
+async fn pick_company(
+    app: &AppState,
+    signed: &Signed,
+    search: &pick::Search,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let t = signed.t();
+    let text = search.text();
+    let mut groups = Vec::new();
+    if signed.role() == Role::SystemAdministrator {
+        groups.push(pick::Group::of(t.operators.platform, vec![()], |()| {
+            pick::Found {
+                name: t.operators.company_none.to_owned(),
+                detail: t.operators.role_name(&Role::SystemAdministrator).to_owned(),
+                href: format!("{NEW}?company={PLATFORM}"),
+            }
+        }));
+    }
+    let partners =
+        operator_admin::search_partners(&app.db, signed.scope(), text.as_deref(), pick::ASK)
+            .await?;
+    if !partners.is_empty() || text.is_some() {
+        groups.push(pick::Group::of(
+            t.operators.partner_companies,
+            partners,
+            |(id, name)| pick::Found {
+                name,
+                detail: t.operators.role_name(&Role::Partner).to_owned(),
+                href: format!("{NEW}?company=P{}", id.0),
+            },
+        ));
+    }
+    let issuers = signstash_store::scope::search_issuer_companies(
+        &app.db,
+        signed.scope(),
+        text.as_deref(),
+        pick::ASK,
+    )
+    .await?;
+    let issuer_roles = format!(
+        "{}, {}",
+        t.operators.role_name(&Role::Issuer),
+        t.operators.role_name(&Role::Auditor)
+    );
+    groups.push(pick::Group::of(
+        t.operators.issuer_companies,
+        issuers,
+        |(id, name)| pick::Found {
+            name,
+            detail: if signed.role() == Role::SystemAdministrator {
+                issuer_roles.clone()
+            } else {
+                t.operators.role_name(&Role::Issuer).to_owned()
+            },
+            href: format!("{NEW}?company=I{}", id.0),
+        },
+    ));
+    let page = pick::PickPage {
+        c: &signed.chrome,
+        title: t.operators.create_title,
+        back: (LIST, t.menus[3]),
+        action: NEW,
+        label: t.operators.company,
+        hint: t.operators.company_search_hint,
+        q: &search.q,
+        groups,
+        error,
+    };
+    Ok(if error.is_none() {
+        signed.page(&page)
+    } else {
+        signed.invalid(&page)
+    })
+}
+
+async fn new(
+    State(app): State<AppState>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     signed.may(&app, Action::ManageOperators).await?;
+    let q: NewQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let Some(company) = company(&app, &signed, &q.company).await? else {
+        return pick_company(&app, &signed, &q.search, None).await;
+    };
     let form = CreateForm {
-        // The role just below the viewer's (its own for an issuer operator).
-        role: tabs(signed.role())
-            .get(1)
-            .or(tabs(signed.role()).first())
+        role: roles_for(signed.role(), &company)
+            .first()
             .map(|r| r.to_string())
             .unwrap_or_default(),
+        company: company.value(),
         language: signed.t().code.to_owned(),
         ..CreateForm::default()
     };
-    form_page(&app, &signed, &form, &Errors::default()).await
+    form_page(&signed, &company, &form, &Errors::default()).await
 }
 
 /// A fresh 256-bit token (hex) and its SHA-256.
@@ -323,41 +486,35 @@ async fn create(
     if role.is_none() {
         errors.add("role", t.error_choice);
     }
-    // The company must be one of the choices the viewer's scope offers.
-    let (partners, issuers) = choices(&app, &signed).await?;
-    let chosen = form.company.trim();
-    let company = if chosen.is_empty() && signed.role() == Role::SystemAdministrator {
-        Some((None, None))
-    } else if partners.iter().any(|c| c.value == chosen) {
-        id(&chosen[1..]).map(|p| (Some(PartnerCompanyId(p)), None))
-    } else if issuers.iter().any(|c| c.value == chosen) {
-        id(&chosen[1..]).map(|i| (None, Some(IssuerCompanyId(i))))
-    } else {
-        None
+    // The company must be one the viewer's scope offers; only a tampered form names another:
+    // back to the first step.
+    let Some(company) = company(&app, &signed, &form.company).await? else {
+        return pick_company(
+            &app,
+            &signed,
+            &pick::Search::default(),
+            Some(t.error_choice),
+        )
+        .await;
     };
-    if company.is_none() {
-        errors.add("company", t.error_choice);
-    }
-    // The role must fit the company (the operators table's checks, and an auditor audits an
-    // issuer).
-    let fitted = match (role, company) {
-        (Some(Role::SystemAdministrator), Some((None, None))) => Some((None, None, None)),
-        (Some(Role::Partner), Some((Some(p), None))) => Some((Some(p), None, None)),
-        (Some(Role::Issuer), Some((None, Some(i)))) => Some((None, Some(i), None)),
-        (Some(Role::Auditor), Some((None, Some(i)))) => Some((None, None, Some(i))),
-        (Some(_), Some(_)) => {
-            errors.add("company", t.operators.error_role_company);
-            None
+    // The role must fit the company.
+    let fitted = match role {
+        Some(r) => {
+            let fitted = company.of(r);
+            if fitted.is_none() {
+                errors.add("role", t.operators.error_role_company);
+            }
+            fitted
         }
-        _ => None,
+        None => None,
     };
     let (Some(name), Some(email), Some(language), Some(role), Some((partner, issuer, audited))) =
         (name, email, language, role, fitted)
     else {
-        return form_page(&app, &signed, &form, &errors).await;
+        return form_page(&signed, &company, &form, &errors).await;
     };
     if !errors.is_empty() {
-        return form_page(&app, &signed, &form, &errors).await;
+        return form_page(&signed, &company, &form, &errors).await;
     }
     // An unusable password until the activation link sets one: the hash of 256 random bits
     // nobody keeps.
@@ -382,7 +539,7 @@ async fn create(
     let id = match operator_admin::create(&mut tx, &new).await {
         Err(StoreError::Duplicate(_)) => {
             errors.add("email", t.error_taken);
-            return form_page(&app, &signed, &form, &errors).await;
+            return form_page(&signed, &company, &form, &errors).await;
         }
         other => other?,
     };
