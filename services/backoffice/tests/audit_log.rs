@@ -2,75 +2,19 @@
 //! scope; the filters and the "Older" cursor work; markup in an entry's details is shown inert.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use backoffice::config::Config;
-use backoffice::demo::seed_demo_operators;
-use backoffice::{state_from, Application};
-use signstash_domain::{ActorKind, IssuerCompanyId, PartnerCompanyId};
+use common::{Client, Service};
+use signstash_domain::{ActorKind, IssuerCompanyId, PartnerCompanyId, Role};
 use signstash_store::audit::{append, NewAuditEntry};
-use signstash_store::MasterKey;
-use signstash_test_support::pki::TestPki;
 use sqlx::PgPool;
 
-struct Backoffice {
-    url: String,
-    http: reqwest::Client,
-}
-
-struct Operator {
-    cookie: String,
-    csrf: String,
-}
-
-impl Backoffice {
-    async fn spawn(pool: PgPool) -> Self {
-        let app = Application::with_state(
-            state_from(pool, &Config::default()),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
-        let url = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until(std::future::pending()));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self { url, http }
-    }
-
-    async fn sign_in(&self, email: &str, password: &str) -> Operator {
-        let r = self
-            .http
-            .post(format!("{}/sign-in", self.url))
-            .form(&[("email", email), ("password", password)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "{email}");
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let page = self.page("/home", &cookie).await;
-        let start = page.find(r#"name="csrf_token" value=""#).unwrap() + 25;
-        let csrf = page[start..start + 64].to_string();
-        Operator { cookie, csrf }
-    }
-
-    async fn page(&self, path: &str, cookie: &str) -> String {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{path}");
-        r.text().await.unwrap()
-    }
+/// The page at `path`, which must answer 200.
+async fn read(who: &Client, path: &str) -> String {
+    let a = who.get(path).await;
+    assert_eq!(a.status, 200, "{path}");
+    a.body
 }
 
 /// The rows of an audit log page: (action, company, the whole row's HTML).
@@ -138,11 +82,7 @@ async fn entry(
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: PgPool) {
-    let pki = TestPki::new();
-    integration_ws::demo::seed_demo_tenants(&pool, &MasterKey::generate(), pki.path())
-        .await
-        .unwrap();
-    seed_demo_operators(&pool).await.unwrap();
+    common::seed_demo(&pool, &Config::default()).await;
     // demo2's issuer under another partner, so the partner has something it must not see.
     let other: PartnerCompanyId = sqlx::query_scalar(
         "INSERT INTO partner_companies (name, vat_number) VALUES ('Other Partner', '509999990')
@@ -170,37 +110,26 @@ async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: P
             .await
             .unwrap();
 
-    let app = Backoffice::spawn(pool.clone()).await;
+    let app = Service::serve(pool.clone(), Config::default()).await;
     // The administrator creates a partner through its form; the partner operator signs in.
-    let admin = app
-        .sign_in("admin@signstash.local", "admin-demo-password")
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let r = admin
+        .post(
+            "/partner-companies",
+            &[
+                ("name", "New Partner"),
+                ("vat_number", "501964843"),
+                ("country_code", "PRT"),
+                ("language", "pt_PT"),
+                ("kind", "RESELLER"),
+                ("status", "ACTIVE"),
+            ],
+        )
         .await;
-    let r = app
-        .http
-        .post(format!("{}/partner-companies", app.url))
-        .header("cookie", &admin.cookie)
-        .form(&[
-            ("csrf_token", admin.csrf.as_str()),
-            ("name", "New Partner"),
-            ("vat_number", "501964843"),
-            ("country_code", "PRT"),
-            ("language", "pt_PT"),
-            ("kind", "RESELLER"),
-            ("status", "ACTIVE"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let partner_op = app
-        .sign_in("partner@signstash.local", "partner-demo-password")
-        .await;
-    let issuer_op = app
-        .sign_in("issuer@signstash.local", "issuer-demo-password")
-        .await;
-    let auditor = app
-        .sign_in("auditor@signstash.local", "auditor-demo-password")
-        .await;
+    assert_eq!(r.status, 303);
+    let partner_op = app.signed_in(Role::Partner).await;
+    let issuer_op = app.signed_in(Role::Issuer).await;
+    let auditor = app.signed_in(Role::Auditor).await;
     entry(
         &pool,
         "test.issuer_one",
@@ -242,7 +171,7 @@ async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: P
         "test.platform",
         "partner.created",
     ];
-    let expected: [(&Operator, [bool; 5], &[&str]); 4] = [
+    let expected: [(&Client, [bool; 5], &[&str]); 4] = [
         (&admin, [true, true, true, true, true], &[]),
         (
             &partner_op,
@@ -261,7 +190,7 @@ async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: P
         ),
     ];
     for (who, sees, companies) in expected {
-        let page = app.page("/audit-log?lang=en", &who.cookie).await;
+        let page = read(who, "/audit-log?lang=en").await;
         let shown = actions(&page);
         for (marker, expected) in markers.iter().zip(sees) {
             assert_eq!(
@@ -289,14 +218,12 @@ async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: P
             .iter()
             .any(|(a, _, row)| a == "operator.signed_in" && row.contains("Demo Partner Operator"))
     };
-    assert!(signed_in(&app.page("/audit-log", &admin.cookie).await));
-    assert!(signed_in(&app.page("/audit-log", &partner_op.cookie).await));
-    assert!(!signed_in(&app.page("/audit-log", &issuer_op.cookie).await));
+    assert!(signed_in(&read(&admin, "/audit-log").await));
+    assert!(signed_in(&read(&partner_op, "/audit-log").await));
+    assert!(!signed_in(&read(&issuer_op, "/audit-log").await));
 
     // Markup in the details is shown inert, as "field: before → after".
-    let page = app
-        .page("/audit-log?action=test.issuer_one", &auditor.cookie)
-        .await;
+    let page = read(&auditor, "/audit-log?action=test.issuer_one").await;
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(!page.contains("<b>old"));
     assert!(
@@ -308,9 +235,8 @@ async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: P
 
     // Filters: action prefix, actor, company, dates.
     let admin_actions = |query: &'static str| {
-        let app = &app;
-        let cookie = admin.cookie.clone();
-        async move { actions(&app.page(&format!("/audit-log{query}"), &cookie).await) }
+        let admin = &admin;
+        async move { actions(&read(admin, &format!("/audit-log{query}")).await) }
     };
     assert_eq!(
         admin_actions("?action=test.").await,
@@ -347,7 +273,7 @@ async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: P
         .await
         .contains(&"test.issuer_two".to_string()));
     // A date that is not one is said beside its field.
-    let page = app.page("/audit-log?from=2026-13-01", &admin.cookie).await;
+    let page = read(&admin, "/audit-log?from=2026-13-01").await;
     assert!(page.contains(r#"id="from-error""#));
 
     // 45 entries of the issuer: 20, 20, 5, newest first, by the "Older" cursor, the filter
@@ -366,7 +292,7 @@ async fn each_role_sees_exactly_its_entries_filtered_and_paged_by_cursor(pool: P
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
-        let page = app.page(&path, &auditor.cookie).await;
+        let page = read(&auditor, &path).await;
         pages += 1;
         let rows = rows(&page);
         assert!(rows.iter().all(|(a, _, _)| a == "test.bulk"));

@@ -4,157 +4,45 @@
 //! and the "one platform" effect on integration-ws (started in-process) without a restart.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
 use backoffice::config::Config;
-use backoffice::demo::seed_demo_operators;
-use backoffice::{state_from, Application};
-use signstash_test_support::pki::TestPki;
+use common::{Answer, Client, IntegrationWs, Service};
+use signstash_domain::Role;
 use sqlx::PgPool;
 
-const ADMIN: (&str, &str) = ("admin@signstash.local", "admin-demo-password");
-const PARTNER: (&str, &str) = ("partner@signstash.local", "partner-demo-password");
-const ISSUER: (&str, &str) = ("issuer@signstash.local", "issuer-demo-password");
-const AUDITOR: (&str, &str) = ("auditor@signstash.local", "auditor-demo-password");
-
-struct Backoffice {
-    url: String,
-    http: reqwest::Client,
-    pool: PgPool,
+/// The service in English over the demo tenants and operators.
+async fn with_demo(pool: PgPool) -> Service {
+    Service::demo(pool, Config::default()).await.english()
 }
 
-/// A signed-in operator: its cookie and its forms' token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-impl Backoffice {
-    /// The backoffice over `pool`, whose demo tenants and operators are seeded already.
-    async fn spawn(pool: PgPool) -> Self {
-        seed_demo_operators(&pool).await.unwrap();
-        let app = Application::with_state(
-            state_from(pool.clone(), &Config::default()),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
-        let url = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until(std::future::pending()));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self { url, http, pool }
-    }
-
-    /// With the demo tenants seeded here (the tests that do not start integration-ws).
-    async fn with_demo(pool: PgPool) -> Self {
-        let pki = TestPki::new();
-        integration_ws::demo::seed_demo_tenants(
-            &pool,
-            &signstash_store::MasterKey::generate(),
-            pki.path(),
-        )
-        .await
-        .unwrap();
-        Self::spawn(pool).await
-    }
-
-    async fn sign_in_response(&self, (email, password): (&str, &str)) -> reqwest::Response {
-        self.http
-            .post(format!("{}/sign-in", self.url))
-            .form(&[("email", email), ("password", password)])
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn sign_in(&self, who: (&str, &str)) -> Session {
-        let r = self.sign_in_response(who).await;
-        assert_eq!(r.status(), 303, "{}", who.0);
-        assert_eq!(r.headers()["location"], "/home", "{}", who.0);
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let page = self.get("/home", &cookie).await.text().await.unwrap();
-        let start = page.find(r#"name="csrf_token" value=""#).unwrap() + 25;
-        let csrf = page[start..start + 64].to_string();
-        Session { cookie, csrf }
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.url))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// The page in English, with its status.
-    async fn page(&self, s: &Session, path: &str) -> (u16, String) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let r = self.get(&format!("{path}{sep}lang=en"), &s.cookie).await;
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, s: &Session, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let mut fields: Vec<(&str, &str)> = vec![("csrf_token", &s.csrf)];
-        fields.extend_from_slice(form);
-        self.http
-            .post(format!("{}{path}", self.url))
-            .header(
-                "cookie",
-                format!("{}; signstash_backoffice_lang=en", s.cookie),
-            )
-            .form(&fields)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn issuer_id(&self, name: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM issuer_companies WHERE name = $1")
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
-    async fn status(&self, id: i64) -> String {
-        sqlx::query_scalar("SELECT status FROM issuer_companies WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
-    /// The audit rows of `action` on the issuer `id`: their details.
-    async fn audited(&self, action: &str, id: i64) -> Vec<serde_json::Value> {
-        sqlx::query_scalar(
-            "SELECT details FROM audit_log WHERE action = $1 AND target_id = $2
-               AND target_kind = 'issuer_company' AND issuer_company_id = $3 ORDER BY id",
-        )
-        .bind(action)
-        .bind(id.to_string())
+async fn issuer_status(pool: &PgPool, id: i64) -> String {
+    sqlx::query_scalar("SELECT status FROM issuer_companies WHERE id = $1")
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_one(pool)
         .await
         .unwrap()
-    }
+}
 
-    async fn denials(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'access.denied'")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
+/// The audit rows of `action` on the issuer `id`: their details.
+async fn audited(pool: &PgPool, action: &str, id: i64) -> Vec<serde_json::Value> {
+    sqlx::query_scalar(
+        "SELECT details FROM audit_log WHERE action = $1 AND target_id = $2
+           AND target_kind = 'issuer_company' AND issuer_company_id = $3 ORDER BY id",
+    )
+    .bind(action)
+    .bind(id.to_string())
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn denials(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'access.denied'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 /// The names in the list's table (the second cell of each row).
@@ -174,9 +62,9 @@ fn listed(page: &str) -> Vec<String> {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn each_role_lists_only_the_issuers_of_its_scope(pool: PgPool) {
-    let app = Backoffice::with_demo(pool).await;
-    let admin = app.sign_in(ADMIN).await;
-    let (status, page) = app.page(&admin, "/issuer-companies").await;
+    let app = with_demo(pool).await;
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let (status, page) = admin.page("/issuer-companies").await;
     assert_eq!(status, 200);
     assert_eq!(listed(&page), ["Demo Issuer", "Demo Issuer Two"]);
     // The platform filters by partner: a <select> of the partners, labelled.
@@ -191,52 +79,50 @@ async fn each_role_lists_only_the_issuers_of_its_scope(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    let (_, page) = app
-        .page(&admin, &format!("/issuer-companies?company={two}"))
+    let (_, page) = admin
+        .page(&format!("/issuer-companies?company={two}"))
         .await;
     assert_eq!(listed(&page), ["Demo Issuer Two"]);
     assert!(page.contains(&format!(r#"<option value="{two}" selected>"#)));
-    let (_, page) = app.page(&admin, "/issuer-companies?name=two").await;
+    let (_, page) = admin.page("/issuer-companies?name=two").await;
     assert_eq!(listed(&page), ["Demo Issuer Two"]);
-    let (_, page) = app
-        .page(&admin, "/issuer-companies?created_from=2999-01-01")
+    let (_, page) = admin
+        .page("/issuer-companies?created_from=2999-01-01")
         .await;
     assert!(listed(&page).is_empty());
     assert!(page.contains("Clear filters"));
-    let (status, page) = app
-        .page(&admin, "/issuer-companies?created_from=yesterday")
-        .await;
+    let (status, page) = admin.page("/issuer-companies?created_from=yesterday").await;
     assert_eq!(status, 200);
     assert!(page.contains("This is not a valid date"));
 
-    for (who, can_create) in [(PARTNER, true), (ISSUER, false), (AUDITOR, false)] {
-        let s = app.sign_in(who).await;
-        let (status, page) = app.page(&s, "/issuer-companies").await;
-        assert_eq!(status, 200, "{}", who.0);
-        assert_eq!(listed(&page), ["Demo Issuer"], "{}", who.0);
-        assert!(!page.contains("Demo Issuer Two"), "{}", who.0);
+    for (who, can_create) in [
+        (Role::Partner, true),
+        (Role::Issuer, false),
+        (Role::Auditor, false),
+    ] {
+        let s = app.signed_in(who).await;
+        let (status, page) = s.page("/issuer-companies").await;
+        assert_eq!(status, 200, "{who:?}");
+        assert_eq!(listed(&page), ["Demo Issuer"], "{who:?}");
+        assert!(!page.contains("Demo Issuer Two"), "{who:?}");
         assert!(
             !page.contains(r#"name="company""#),
-            "{}: no partner filter",
-            who.0
+            "{who:?}: no partner filter"
         );
         assert_eq!(
             page.contains("/issuer-companies/new"),
             can_create,
-            "{}",
-            who.0
+            "{who:?}"
         );
         // Another partner's id in the filter finds nothing either.
-        let (_, page) = app
-            .page(&s, &format!("/issuer-companies?company={two}"))
-            .await;
-        assert!(listed(&page).is_empty(), "{}", who.0);
+        let (_, page) = s.page(&format!("/issuer-companies?company={two}")).await;
+        assert!(listed(&page).is_empty(), "{who:?}");
     }
 }
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn another_tenants_issuer_is_not_found_on_every_route(pool: PgPool) {
-    let app = Backoffice::with_demo(pool).await;
+    let app = with_demo(pool).await;
     let other = app.issuer_id("Demo Issuer Two").await;
     let own = app.issuer_id("Demo Issuer").await;
     let gets = |id: &str| {
@@ -258,46 +144,36 @@ async fn another_tenants_issuer_is_not_found_on_every_route(pool: PgPool) {
             ),
         ]
     };
-    let partner = app.sign_in(PARTNER).await;
+    let partner = app.signed_in(Role::Partner).await;
     for id in [other.to_string(), "abc".into(), "999999".into()] {
         for path in gets(&id) {
-            assert_eq!(
-                app.get(&path, &partner.cookie).await.status(),
-                404,
-                "{path}"
-            );
+            assert_eq!(partner.get(&path).await.status, 404, "{path}");
         }
         for (path, form) in posts(&id) {
-            assert_eq!(
-                app.post(&partner, &path, &form).await.status(),
-                404,
-                "{path}"
-            );
+            assert_eq!(partner.post(&path, &form).await.status, 404, "{path}");
         }
     }
     // The issuer operator and the auditor: another issuer's page is a 404 like a missing one;
     // the issuer operator's lifecycle POST too.
-    let issuer = app.sign_in(ISSUER).await;
-    let auditor = app.sign_in(AUDITOR).await;
+    let issuer = app.signed_in(Role::Issuer).await;
+    let auditor = app.signed_in(Role::Auditor).await;
     for s in [&issuer, &auditor] {
         let path = format!("/issuer-companies/{other}");
-        assert_eq!(app.get(&path, &s.cookie).await.status(), 404);
-        assert_eq!(
-            app.get(&format!("/issuer-companies/{own}"), &s.cookie)
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(s.get(&path).await.status, 404);
+        assert_eq!(s.get(&format!("/issuer-companies/{own}")).await.status, 200);
     }
-    let r = app
+    let r = issuer
         .post(
-            &issuer,
             &format!("/issuer-companies/{other}/status"),
             &[("to", "SUSPENDED")],
         )
         .await;
-    assert_eq!(r.status(), 404);
-    assert_eq!(app.status(other).await, "ACTIVE", "nothing changed");
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        issuer_status(&app.pool, other).await,
+        "ACTIVE",
+        "nothing changed"
+    );
     let unchanged: String = sqlx::query_scalar("SELECT name FROM issuer_companies WHERE id = $1")
         .bind(other)
         .fetch_one(&app.pool)
@@ -308,32 +184,32 @@ async fn another_tenants_issuer_is_not_found_on_every_route(pool: PgPool) {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn each_lifecycle_move_is_allowed_only_to_its_roles_and_audited(pool: PgPool) {
-    let app = Backoffice::with_demo(pool).await;
+    let app = with_demo(pool).await;
     let id = app.issuer_id("Demo Issuer").await;
-    let admin = app.sign_in(ADMIN).await;
-    let partner = app.sign_in(PARTNER).await;
-    let auditor = app.sign_in(AUDITOR).await;
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let partner = app.signed_in(Role::Partner).await;
+    let auditor = app.signed_in(Role::Auditor).await;
     let path = format!("/issuer-companies/{id}/status");
     let detail = format!("/issuer-companies/{id}");
 
     // The buttons each role sees on an ACTIVE issuer.
-    let issuer = app.sign_in(ISSUER).await;
+    let issuer = app.signed_in(Role::Issuer).await;
     let buttons = |page: &str| -> Vec<String> {
         page.split(r#"<input type="hidden" name="to" value=""#)
             .skip(1)
             .map(|s| s.split('"').next().unwrap().to_string())
             .collect()
     };
-    let (_, page) = app.page(&issuer, &detail).await;
+    let (_, page) = issuer.page(&detail).await;
     assert_eq!(buttons(&page), ["SUSPENDED"]);
     assert!(page.contains(">Suspend</button>"));
-    let (_, page) = app.page(&partner, &detail).await;
+    let (_, page) = partner.page(&detail).await;
     assert_eq!(buttons(&page), ["SUSPENDED", "BLOCKED"]);
-    let (_, page) = app.page(&auditor, &detail).await;
+    let (_, page) = auditor.page(&detail).await;
     assert!(buttons(&page).is_empty() && !page.contains("/status"));
 
     // (who, to, answer, status after), in order, written by hand from the issue.
-    let steps: [(&Session, &str, u16, &str); 14] = [
+    let steps: [(&Client, &str, u16, &str); 14] = [
         (&auditor, "SUSPENDED", 403, "ACTIVE"),
         (&issuer, "BLOCKED", 403, "ACTIVE"),
         (&issuer, "SUSPENDED", 303, "SUSPENDED"),
@@ -349,25 +225,22 @@ async fn each_lifecycle_move_is_allowed_only_to_its_roles_and_audited(pool: PgPo
         (&admin, "DELETED", 303, "DELETED"),
         (&admin, "ACTIVE", 403, "DELETED"),
     ];
-    let denied_before = app.denials().await;
+    let denied_before = denials(&app.pool).await;
     for (i, (who, to, answer, after)) in steps.iter().enumerate() {
-        let r = app.post(who, &path, &[("to", to)]).await;
-        assert_eq!(r.status(), *answer, "step {i}: → {to}");
+        let r = who.post(&path, &[("to", to)]).await;
+        assert_eq!(r.status, *answer, "step {i}: → {to}");
         if *answer == 303 {
-            assert_eq!(r.headers()["location"], format!("{detail}?done=status"));
+            assert_eq!(r.headers["location"], format!("{detail}?done=status"));
         }
-        assert_eq!(app.status(id).await, *after, "step {i}");
+        assert_eq!(issuer_status(&app.pool, id).await, *after, "step {i}");
     }
     // Nonsense is refused like a move that does not exist.
-    assert_eq!(
-        app.post(&admin, &path, &[("to", "GONE")]).await.status(),
-        403
-    );
+    assert_eq!(admin.post(&path, &[("to", "GONE")]).await.status, 403);
     let refused = steps.iter().filter(|s| s.2 == 403).count() as i64 + 1;
-    assert_eq!(app.denials().await - denied_before, refused);
+    assert_eq!(denials(&app.pool).await - denied_before, refused);
 
     // One audit row per move, before and after, in the move's transaction.
-    let rows = app.audited("issuer.status_changed", id).await;
+    let rows = audited(&app.pool, "issuer.status_changed", id).await;
     let moves: Vec<(String, String)> = rows
         .iter()
         .map(|d| {
@@ -392,7 +265,7 @@ async fn each_lifecycle_move_is_allowed_only_to_its_roles_and_audited(pool: PgPo
     assert_eq!(moves, expected);
 
     // DELETED is final: no button, no edit, no limit form, even for the platform.
-    let (status, page) = app.page(&admin, &detail).await;
+    let (status, page) = admin.page(&detail).await;
     assert_eq!(status, 200);
     assert!(buttons(&page).is_empty() && !page.contains("/edit") && !page.contains("/limit"));
     assert!(page.contains("<dd>Deleted</dd>"));
@@ -402,9 +275,9 @@ async fn each_lifecycle_move_is_allowed_only_to_its_roles_and_audited(pool: PgPo
 async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_partner(
     pool: PgPool,
 ) {
-    let app = Backoffice::with_demo(pool).await;
-    let admin = app.sign_in(ADMIN).await;
-    let partner = app.sign_in(PARTNER).await;
+    let app = with_demo(pool).await;
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let partner = app.signed_in(Role::Partner).await;
     let (one, two): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT id FROM partner_companies WHERE vat_number = '500000000'),
                 (SELECT id FROM partner_companies WHERE vat_number = '500000034')",
@@ -414,7 +287,7 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
     .unwrap();
 
     // The platform chooses the partner.
-    let (status, page) = app.page(&admin, "/issuer-companies/new").await;
+    let (status, page) = admin.page("/issuer-companies/new").await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"<label for="partner">Partner company</label>"#));
     for label in [
@@ -445,22 +318,13 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
             ("language", "en".to_string()),
         ]
     };
-    let post = |s: &Session, f: Vec<(&'static str, String)>| {
-        let fields: Vec<(&str, String)> = f;
-        let s = Session {
-            cookie: s.cookie.clone(),
-            csrf: s.csrf.clone(),
-        };
-        let app = &app;
-        async move {
-            let borrowed: Vec<(&str, &str)> =
-                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.post(&s, "/issuer-companies", &borrowed).await
-        }
-    };
+    async fn post(s: &Client, fields: Vec<(&'static str, String)>) -> Answer {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        s.post("/issuer-companies", &borrowed).await
+    }
     let r = post(&admin, form("505767457", &two_s)).await;
-    assert_eq!(r.status(), 303);
-    let created: i64 = r.headers()["location"]
+    assert_eq!(r.status, 303);
+    let created: i64 = r.headers["location"]
         .to_str()
         .unwrap()
         .trim_start_matches("/issuer-companies/")
@@ -479,28 +343,26 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
         (partner_of, status.as_str(), code.as_str()),
         (two, "REGISTERED", "PRT.505767457")
     );
-    let audit = app.audited("issuer.created", created).await;
+    let audit = audited(&app.pool, "issuer.created", created).await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0]["status"]["after"], "REGISTERED");
     assert_eq!(audit[0]["code"]["after"], "PRT.505767457");
 
     // Markup typed into the name is shown inert, in the list and on the detail.
-    let (_, page) = app
-        .page(&admin, &format!("/issuer-companies/{created}"))
-        .await;
+    let (_, page) = admin.page(&format!("/issuer-companies/{created}")).await;
     assert!(!page.contains("<script>alert(1)"), "{page}");
     const INERT: &str = "&#60;script&#62;alert(1)&#60;/script&#62; &#38; Filhos";
     assert!(page.contains(&format!("<h1>{INERT}</h1>")), "{page}");
     assert!(page.contains("<dd>PRT.505767457</dd>"));
     assert!(page.contains("No usage limit set."));
-    let (_, page) = app.page(&admin, "/issuer-companies?name=script").await;
+    let (_, page) = admin.page("/issuer-companies?name=script").await;
     assert!(!page.contains("<script>alert(1)"));
     assert_eq!(listed(&page), [INERT]);
 
     // The same VAT under the same partner: the error beside the field, what was typed kept.
     let r = post(&admin, form("505767457", &two_s)).await;
-    assert_eq!(r.status(), 422);
-    let page = r.text().await.unwrap();
+    assert_eq!(r.status, 422);
+    let page = r.body;
     assert!(page.contains(r#"<span class="field-error" id="vat_number-error">One already exists with this value.</span>"#), "{page}");
     assert!(page.contains(r#"value="505767457""#));
     assert!(page.contains(r#"value="Porto""#));
@@ -508,18 +370,18 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
     let mut bad = form("505767458", &two_s);
     bad[1].1 = String::new();
     let r = post(&admin, bad).await;
-    assert_eq!(r.status(), 422);
-    let page = r.text().await.unwrap();
+    assert_eq!(r.status, 422);
+    let page = r.body;
     assert!(page.contains(r#"id="vat_number-error">This is not a valid VAT number."#));
     assert!(page.contains(r#"id="name-error">This field is required."#));
 
     // A partner creates under its own company, whatever partner a tampered form names; the
     // same VAT under another partner is another issuer.
-    let (status, page) = app.page(&partner, "/issuer-companies/new").await;
+    let (status, page) = partner.page("/issuer-companies/new").await;
     assert_eq!(status, 200);
     assert!(!page.contains(r#"name="partner""#));
     let r = post(&partner, form("505767457", &two_s)).await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(r.status, 303);
     let by_partner: i64 = sqlx::query_scalar(
         "SELECT partner_company_id FROM issuer_companies WHERE vat_number = '505767457' AND id <> $1",
     )
@@ -529,30 +391,25 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
     .unwrap();
     assert_eq!(by_partner, one);
     // The issuer operator and the auditor create nothing.
-    for who in [ISSUER, AUDITOR] {
-        let s = app.sign_in(who).await;
-        assert_eq!(
-            app.get("/issuer-companies/new", &s.cookie).await.status(),
-            404
-        );
-        assert_eq!(post(&s, form("503504564", &two_s)).await.status(), 403);
+    for who in [Role::Issuer, Role::Auditor] {
+        let s = app.signed_in(who).await;
+        assert_eq!(s.get("/issuer-companies/new").await.status, 404);
+        assert_eq!(post(&s, form("503504564", &two_s)).await.status, 403);
     }
 
     // REGISTERED → ACTIVE: the platform (the partner for its own, tested above by the table).
-    let r = app
+    let r = admin
         .post(
-            &admin,
             &format!("/issuer-companies/{created}/status"),
             &[("to", "ACTIVE")],
         )
         .await;
-    assert_eq!(r.status(), 303);
-    assert_eq!(app.status(created).await, "ACTIVE");
+    assert_eq!(r.status, 303);
+    assert_eq!(issuer_status(&app.pool, created).await, "ACTIVE");
 
     // Edit: the details change and are audited, the code does not.
-    let r = app
+    let r = admin
         .post(
-            &admin,
             &format!("/issuer-companies/{created}"),
             &[
                 ("name", "Filhos, Lda."),
@@ -565,7 +422,7 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
             ],
         )
         .await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(r.status, 303);
     let (name, vat): (String, String) =
         sqlx::query_as("SELECT name, vat_number FROM issuer_companies WHERE id = $1")
             .bind(created)
@@ -573,7 +430,7 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
             .await
             .unwrap();
     assert_eq!((name.as_str(), vat.as_str()), ("Filhos, Lda.", "505767457"));
-    let audit = app.audited("issuer.updated", created).await;
+    let audit = audited(&app.pool, "issuer.updated", created).await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0]["name"]["after"], "Filhos, Lda.");
     assert_eq!(audit[0]["language"]["before"], "en");
@@ -585,29 +442,28 @@ async fn a_new_issuer_is_registered_until_activated_and_its_vat_is_unique_per_pa
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn the_usage_limit_is_set_by_the_platform_or_a_reseller_partner(pool: PgPool) {
-    let app = Backoffice::with_demo(pool).await;
+    let app = with_demo(pool).await;
     let id = app.issuer_id("Demo Issuer").await;
     let detail = format!("/issuer-companies/{id}");
     let limit = format!("/issuer-companies/{id}/limit");
-    let partner = app.sign_in(PARTNER).await;
+    let partner = app.signed_in(Role::Partner).await;
     // The demo partner is an integrator: no form, and the POST is refused.
-    let (_, page) = app.page(&partner, &detail).await;
+    let (_, page) = partner.page(&detail).await;
     assert!(page.contains("No usage limit set."));
     assert!(!page.contains(&limit));
-    let r = app
+    let r = partner
         .post(
-            &partner,
             &limit,
             &[("limit_signatures", "100"), ("limit_valid_until", "")],
         )
         .await;
-    assert_eq!(r.status(), 403);
-    for who in [ISSUER, AUDITOR] {
-        let s = app.sign_in(who).await;
-        let (_, page) = app.page(&s, &detail).await;
-        assert!(!page.contains(&limit), "{}", who.0);
-        let r = app.post(&s, &limit, &[("limit_signatures", "100")]).await;
-        assert_eq!(r.status(), 403, "{}", who.0);
+    assert_eq!(r.status, 403);
+    for who in [Role::Issuer, Role::Auditor] {
+        let s = app.signed_in(who).await;
+        let (_, page) = s.page(&detail).await;
+        assert!(!page.contains(&limit), "{who:?}");
+        let r = s.post(&limit, &[("limit_signatures", "100")]).await;
+        assert_eq!(r.status, 403, "{who:?}");
     }
     let unset: Option<i64> =
         sqlx::query_scalar("SELECT limit_signatures FROM issuer_companies WHERE id = $1")
@@ -622,22 +478,20 @@ async fn the_usage_limit_is_set_by_the_platform_or_a_reseller_partner(pool: PgPo
         .execute(&app.pool)
         .await
         .unwrap();
-    let (_, page) = app.page(&partner, &detail).await;
+    let (_, page) = partner.page(&detail).await;
     assert!(page.contains(&format!(r#"action="{limit}""#)));
-    let r = app
+    let r = partner
         .post(
-            &partner,
             &limit,
             &[("limit_signatures", "-1"), ("limit_valid_until", "soon")],
         )
         .await;
-    assert_eq!(r.status(), 422);
-    let page = r.text().await.unwrap();
+    assert_eq!(r.status, 422);
+    let page = r.body;
     assert!(page.contains(r#"id="limit_signatures-error""#));
     assert!(page.contains(r#"id="limit_valid_until-error""#));
-    let r = app
+    let r = partner
         .post(
-            &partner,
             &limit,
             &[
                 ("limit_signatures", "5000"),
@@ -645,51 +499,50 @@ async fn the_usage_limit_is_set_by_the_platform_or_a_reseller_partner(pool: PgPo
             ],
         )
         .await;
-    assert_eq!(r.status(), 303);
-    let (_, page) = app.page(&partner, &format!("{detail}?done=limit")).await;
+    assert_eq!(r.status, 303);
+    let (_, page) = partner.page(&format!("{detail}?done=limit")).await;
     assert!(page.contains("Usage limit saved."));
     assert!(page.contains("<dd>5000</dd>") && page.contains("<dd>2027-12-31</dd>"));
-    let audit = app.audited("issuer.limit_set", id).await;
+    let audit = audited(&app.pool, "issuer.limit_set", id).await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0]["limit_signatures"]["after"], "5000");
     assert_eq!(audit[0]["limit_signatures"]["before"], "");
 
     // And the platform, always.
-    let admin = app.sign_in(ADMIN).await;
-    let r = app
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let r = admin
         .post(
-            &admin,
             &limit,
             &[("limit_signatures", ""), ("limit_valid_until", "")],
         )
         .await;
-    assert_eq!(r.status(), 303);
-    assert_eq!(app.audited("issuer.limit_set", id).await.len(), 2);
+    assert_eq!(r.status, 303);
+    assert_eq!(audited(&app.pool, "issuer.limit_set", id).await.len(), 2);
 }
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn a_blocked_issuers_operators_lose_their_sessions_and_a_suspended_ones_keep_them(
     pool: PgPool,
 ) {
-    let app = Backoffice::with_demo(pool).await;
+    let app = with_demo(pool).await;
     let id = app.issuer_id("Demo Issuer").await;
     let path = format!("/issuer-companies/{id}/status");
-    let partner = app.sign_in(PARTNER).await;
-    let issuer = app.sign_in(ISSUER).await;
+    let partner = app.signed_in(Role::Partner).await;
+    let issuer = app.signed_in(Role::Issuer).await;
 
     // SUSPENDED: its services are refused, its operators still work here.
-    let r = app.post(&partner, &path, &[("to", "SUSPENDED")]).await;
-    assert_eq!(r.status(), 303);
-    assert_eq!(app.get("/home", &issuer.cookie).await.status(), 200);
-    let again = app.sign_in(ISSUER).await;
+    let r = partner.post(&path, &[("to", "SUSPENDED")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(issuer.get("/home").await.status, 200);
+    let again = app.signed_in(Role::Issuer).await;
 
     // BLOCKED: both sessions end at their next request, and signing in is refused.
-    let r = app.post(&partner, &path, &[("to", "BLOCKED")]).await;
-    assert_eq!(r.status(), 303);
+    let r = partner.post(&path, &[("to", "BLOCKED")]).await;
+    assert_eq!(r.status, 303);
     for s in [&issuer, &again] {
-        let r = app.get("/home", &s.cookie).await;
-        assert_eq!(r.status(), 303);
-        assert_eq!(r.headers()["location"], "/sign-in");
+        let r = s.get("/home").await;
+        assert_eq!(r.status, 303);
+        assert_eq!(r.headers["location"], "/sign-in");
     }
     let sessions: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
@@ -700,158 +553,60 @@ async fn a_blocked_issuers_operators_lose_their_sessions_and_a_suspended_ones_ke
     .await
     .unwrap();
     assert_eq!(sessions, 0, "the sessions are gone");
-    let r = app.sign_in_response(ISSUER).await;
-    assert_eq!(r.status(), 200, "the sign-in page again");
-    assert!(r.headers().get("set-cookie").is_none());
+    let (email, password) = common::credentials(Role::Issuer);
+    let r = app.post_sign_in(email, password).await;
+    assert_eq!(r.status, 200, "the sign-in page again");
+    assert!(r.headers.get("set-cookie").is_none());
     // The partner's own session is not touched.
-    assert_eq!(app.get("/home", &partner.cookie).await.status(), 200);
+    assert_eq!(partner.get("/home").await.status, 200);
 
     // Reactivated: the operators sign in again (their old cookies stay dead).
-    let r = app.post(&partner, &path, &[("to", "ACTIVE")]).await;
-    assert_eq!(r.status(), 303);
-    assert_eq!(app.get("/home", &issuer.cookie).await.status(), 303);
-    app.sign_in(ISSUER).await;
-}
-
-/// integration-ws on a local port over the same database, as its own tests start it; the
-/// demo tenants are seeded with its master key.
-async fn spawn_integration_ws(
-    pool: &PgPool,
-    dir: &std::path::Path,
-    pki: &TestPki,
-) -> (String, integration_ws::state::AppState) {
-    use integration_ws::config::{Config, MailConfig, TokenThrottle};
-    let config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: secrecy::SecretString::from("unused: the test gives the pool".to_string()),
-        db_max_connections: 5,
-        documents: signstash_store::DocumentStoreBackend::Local {
-            root: dir.join("documents"),
-            sync: signstash_store::DocumentSync::EachDocument,
-        },
-        master_key: secrecy::SecretString::from(
-            "c2lnbnN0YXNoLXRlc3QtbWFzdGVyLWtleS0zMi1ieXQ=".to_string(),
-        ),
-        jwt_issuer: "signstash-test".into(),
-        tsa_url: None,
-        tsa_cert: Some(pki.tsa_cert()),
-        tsa_key: Some(pki.tsa_key()),
-        public_tsa: false,
-        max_body_bytes: 16 * 1024 * 1024,
-        body_memory_bytes: 512 * 1024 * 1024,
-        max_documents: 10,
-        max_document_bytes: 4 * 1024 * 1024,
-        max_receivers: 50,
-        token_throttle: TokenThrottle::default(),
-    };
-    let mailer = integration_ws::outbox::Mailer::from_config(&MailConfig {
-        mail_dir: dir.join("mail"),
-        ..MailConfig::default()
-    })
-    .unwrap();
-    let state = integration_ws::state_with_mailer(pool.clone(), &config, Arc::new(mailer))
-        .await
-        .unwrap();
-    integration_ws::demo::seed_demo_tenants(pool, &state.master_key, pki.path())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = integration_ws::router(state.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
-    wait_until(|| state.tenancy.is_listening()).await;
-    (url, state)
-}
-
-/// Polls `done` every 5 ms; panics after 10 s.
-async fn wait_until(done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "timed out");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let r = partner.post(&path, &[("to", "ACTIVE")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(issuer.get("/home").await.status, 303);
+    app.signed_in(Role::Issuer).await;
 }
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn suspending_an_issuer_here_refuses_its_next_api_call_without_a_restart(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::new();
-    let (api, ws) = spawn_integration_ws(&pool, dir.path(), &pki).await;
-    let app = Backoffice::spawn(pool).await;
-    let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{api}/oauth/token"))
-        .basic_auth("demo", Some("demo-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let token = r.json::<serde_json::Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let sign = |reference: &'static str| {
-        let request = http
-            .post(format!("{api}/api/v0/document/sign/base64/"))
-            .bearer_auth(&token)
-            .json(&integration_ws::demo::sample_sign_request(reference));
-        async move {
-            let r = request.send().await.unwrap();
-            let status = r.status().as_u16();
-            (
-                status,
-                r.json::<serde_json::Value>().await.unwrap_or_default(),
-            )
-        }
-    };
+    let app = Service::demo(pool, common::config()).await.english();
+    let ws = IntegrationWs::start(&app.pool, dir.path()).await;
+    let (status, token) = ws.token("demo", "demo-secret").await;
+    assert_eq!(status, 200);
+    let sign = |reference: &'static str| ws.sign(&token, reference);
     let (status, body) = sign("OP-BEFORE").await;
     assert_eq!(status, 200, "{body}");
 
     // The partner suspends `demo`'s issuer through the backoffice's form.
     let id = app.issuer_id("Demo Issuer").await;
-    let partner = app.sign_in(PARTNER).await;
-    let heard = ws.tenancy.generation();
-    let r = app
+    let partner = app.signed_in(Role::Partner).await;
+    let heard = ws.state.tenancy.generation();
+    let r = partner
         .post(
-            &partner,
             &format!("/issuer-companies/{id}/status"),
             &[("to", "SUSPENDED")],
         )
         .await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(r.status, 303);
     // integration-ws hears the change (NOTIFY at commit) within moments; no restart.
-    wait_until(|| ws.tenancy.generation() > heard).await;
+    common::wait_until(|| ws.state.tenancy.generation() > heard).await;
     let (status, body) = sign("OP-SUSPENDED").await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["errorCode"], "1.2.0");
     // demo2, under another issuer, is not affected.
-    let r = http
-        .post(format!("{api}/oauth/token"))
-        .basic_auth("demo2", Some("demo2-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(ws.token("demo2", "demo2-secret").await.0, 200);
 
     // Reactivated: it works again.
-    let heard = ws.tenancy.generation();
-    let r = app
+    let heard = ws.state.tenancy.generation();
+    let r = partner
         .post(
-            &partner,
             &format!("/issuer-companies/{id}/status"),
             &[("to", "ACTIVE")],
         )
         .await;
-    assert_eq!(r.status(), 303);
-    wait_until(|| ws.tenancy.generation() > heard).await;
+    assert_eq!(r.status, 303);
+    common::wait_until(|| ws.state.tenancy.generation() > heard).await;
     let (status, body) = sign("OP-AFTER").await;
     assert_eq!(status, 200, "{body}");
 }

@@ -3,24 +3,17 @@
 //! session's tenancy scope lists exactly the issuer companies it may see.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use backoffice::config::Config;
 use backoffice::demo::{seed_demo_operators, DEMO_OPERATORS};
-use backoffice::{state_from, Application};
+use common::Service;
 use signstash_domain::Role;
-use signstash_test_support::pki::TestPki;
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPool) {
-    let pki = TestPki::new();
-    integration_ws::demo::seed_demo_tenants(
-        &pool,
-        &signstash_store::MasterKey::generate(),
-        pki.path(),
-    )
-    .await
-    .unwrap();
-    seed_demo_operators(&pool).await.unwrap();
+    common::seed_demo(&pool, &Config::default()).await;
     seed_demo_operators(&pool).await.unwrap(); // again: nothing new
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM operators")
         .fetch_one(&pool)
@@ -35,18 +28,7 @@ async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPoo
     .unwrap();
     assert_eq!(audited, ["Demo Issuer"]);
 
-    let app = Application::with_state(
-        state_from(pool.clone(), &Config::default()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let app = Service::serve(pool.clone(), Config::default()).await;
     // Written by hand from the design's menu table (English names).
     let all = [
         "Dashboard",
@@ -105,20 +87,8 @@ async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPoo
                 "Audit log",
             ],
         };
-        let r = http
-            .post(format!("{url}/sign-in"))
-            .form(&[("email", email), ("password", password)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "{email}");
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+        let operator = app.sign_in(email, password).await.unwrap();
+        let cookie = operator.cookie.clone().unwrap();
         // The session's tenancy scope: the issuers its operator may see.
         let token = cookie.split_once('=').unwrap().1;
         let session = signstash_store::operator_sessions::open(
@@ -142,15 +112,7 @@ async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPoo
             Role::Partner | Role::Issuer | Role::Auditor => &["Demo Issuer"],
         };
         assert_eq!(issuers, expected_issuers, "{email}");
-        let page = http
-            .get(format!("{url}/home?lang=en"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = operator.get("/home?lang=en").await.body;
         let nav_start = page.find("<nav class=\"menu\"").unwrap();
         let nav = &page[nav_start..nav_start + page[nav_start..].find("</nav>").unwrap()];
         let shown: Vec<&str> = all
@@ -161,13 +123,7 @@ async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPoo
         assert_eq!(shown, expected, "{email}");
         for (i, name) in all.iter().enumerate() {
             let path = backoffice::menu::Menu::ALL[i].path();
-            let status = http
-                .get(format!("{url}{path}"))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap()
-                .status();
+            let status = operator.get(path).await.status;
             let allowed = expected.contains(name);
             assert_eq!(status, if allowed { 200 } else { 404 }, "{email} {path}");
         }

@@ -4,123 +4,27 @@
 //! 404 for each page and 403 for each change.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use backoffice::config::Config;
-use backoffice::demo::seed_demo_operators;
-use backoffice::{state_from, Application};
-use base64::Engine as _;
-use secrecy::SecretString;
-use signstash_domain::CertificateAuthorityId;
+use common::{Answer, Service};
+use signstash_domain::{CertificateAuthorityId, Role};
 use signstash_store::authority_admin::client_secret_context;
-use signstash_store::MasterKey;
-use signstash_test_support::pki::TestPki;
 use sqlx::PgPool;
 
-struct Backoffice {
-    url: String,
-    http: reqwest::Client,
-    pool: PgPool,
-    master_key: MasterKey,
-    pki: TestPki,
+async fn sealed_secret(pool: &PgPool, id: i64) -> Option<Vec<u8>> {
+    sqlx::query_scalar(
+        "SELECT oauth_client_secret_encrypted FROM certificate_authorities WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
 }
-
-/// A signed-in operator: its cookie and its session's CSRF token.
-struct Operator {
-    cookie: String,
-    csrf: String,
-}
-
-impl Backoffice {
-    async fn spawn(pool: PgPool) -> Self {
-        let pki = TestPki::new();
-        integration_ws::demo::seed_demo_tenants(&pool, &MasterKey::generate(), pki.path())
-            .await
-            .unwrap();
-        seed_demo_operators(&pool).await.unwrap();
-        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-        let config = Config {
-            master_key: SecretString::from(key.clone()),
-            ..Config::default()
-        };
-        let app = Application::with_state(
-            state_from(pool.clone(), &config),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
-        let url = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until(std::future::pending()));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            url,
-            http,
-            pool,
-            master_key: MasterKey::from_base64(&SecretString::from(key)).unwrap(),
-            pki,
-        }
-    }
-
-    async fn sign_in(&self, email: &str, password: &str) -> Operator {
-        let r = self
-            .http
-            .post(format!("{}/sign-in", self.url))
-            .form(&[("email", email), ("password", password)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "{email}");
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let page = self.get("/home", &cookie).await.text().await.unwrap();
-        let start = page.find(r#"name="csrf_token" value=""#).unwrap() + 25;
-        let csrf = page[start..start + 64].to_string();
-        Operator { cookie, csrf }
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.url))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn post(&self, path: &str, who: &Operator, form: &[(&str, &str)]) -> reqwest::Response {
-        let mut fields = vec![("csrf_token", who.csrf.as_str())];
-        fields.extend_from_slice(form);
-        self.http
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &who.cookie)
-            .form(&fields)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn sealed_secret(&self, id: i64) -> Option<Vec<u8>> {
-        sqlx::query_scalar(
-            "SELECT oauth_client_secret_encrypted FROM certificate_authorities WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await
-        .unwrap()
-    }
-}
-
-const ADMIN: (&str, &str) = ("admin@signstash.local", "admin-demo-password");
 
 /// The id at the end of a `Location` such as `/…/certificate-authorities/7?done=created`.
-fn created_id(r: &reqwest::Response) -> i64 {
-    let location = r.headers()["location"].to_str().unwrap();
+fn created_id(r: &Answer) -> i64 {
+    let location = r.headers["location"].to_str().unwrap();
     let path = location.split('?').next().unwrap();
     path.rsplit('/').next().unwrap().parse().unwrap()
 }
@@ -133,14 +37,12 @@ fn escaped(text: &str) -> String {
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn the_administrator_edits_the_general_configuration_with_before_and_after(pool: PgPool) {
-    let app = Backoffice::spawn(pool).await;
-    let admin = app.sign_in(ADMIN.0, ADMIN.1).await;
+    let app = Service::demo(pool, Config::default()).await;
+    let admin = app.signed_in(Role::SystemAdministrator).await;
 
-    let index = app
-        .get("/system-configurations?lang=en", &admin.cookie)
-        .await;
-    assert_eq!(index.status(), 200);
-    let index = index.text().await.unwrap();
+    let index = admin.get("/system-configurations?lang=en").await;
+    assert_eq!(index.status, 200);
+    let index = index.body;
     for link in [
         r#"<a href="/system-configurations/certificate-authorities">Certificate authorities</a>"#,
         r#"<a href="/system-configurations/templates">System templates</a>"#,
@@ -149,20 +51,14 @@ async fn the_administrator_edits_the_general_configuration_with_before_and_after
         assert!(index.contains(link), "{link}\n{index}");
     }
 
-    let page = app
-        .get("/system-configurations/general", &admin.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = admin.get("/system-configurations/general").await.body;
     assert!(page.contains(r#"value="120""#), "{page}");
     assert!(page.contains(r#"<label for="storage_period_months">"#));
 
     // Out of range: 422, each error beside its field, what was typed kept.
-    let r = app
+    let r = admin
         .post(
             "/system-configurations/general",
-            &admin,
             &[
                 ("default_language", "en"),
                 ("storage_period_months", "601"),
@@ -171,8 +67,8 @@ async fn the_administrator_edits_the_general_configuration_with_before_and_after
             ],
         )
         .await;
-    assert_eq!(r.status(), 422);
-    let page = r.text().await.unwrap();
+    assert_eq!(r.status, 422);
+    let page = r.body;
     for field in [
         "storage_period_months",
         "link_validity_days",
@@ -192,10 +88,9 @@ async fn the_administrator_edits_the_general_configuration_with_before_and_after
             .unwrap();
     assert_eq!(unchanged, 120);
 
-    let r = app
+    let r = admin
         .post(
             "/system-configurations/general",
-            &admin,
             &[
                 ("default_language", "en"),
                 ("storage_period_months", "600"),
@@ -204,9 +99,9 @@ async fn the_administrator_edits_the_general_configuration_with_before_and_after
             ],
         )
         .await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(r.status, 303);
     assert_eq!(
-        r.headers()["location"],
+        r.headers["location"],
         "/system-configurations/general?done=saved"
     );
     let row: (String, i32, i32, i32) = sqlx::query_as(
@@ -231,12 +126,10 @@ async fn the_administrator_edits_the_general_configuration_with_before_and_after
             "link_validity_days": {"before": "90", "after": "30"},
         })
     );
-    let page = app
-        .get("/system-configurations/general?done=saved", &admin.cookie)
+    let page = admin
+        .get("/system-configurations/general?done=saved")
         .await
-        .text()
-        .await
-        .unwrap();
+        .body;
     assert!(page.contains(r#"value="600""#), "{page}");
 }
 
@@ -244,17 +137,17 @@ async fn the_administrator_edits_the_general_configuration_with_before_and_after
 async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secret_is_sealed_and_never_shown(
     pool: PgPool,
 ) {
-    let app = Backoffice::spawn(pool).await;
-    let admin = app.sign_in(ADMIN.0, ADMIN.1).await;
-    let chain = std::fs::read_to_string(app.pki.ca()).unwrap();
+    let config = Config::default();
+    let demo = common::seed_demo(&pool, &config).await;
+    let app = Service::serve(pool, config).await;
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let chain = std::fs::read_to_string(demo.pki.ca()).unwrap();
     let secret = "first-Secret-of-the-CA";
     let authorities = "/system-configurations/certificate-authorities";
 
-    let new = app
-        .get(&format!("{authorities}/new?lang=en"), &admin.cookie)
-        .await;
-    assert_eq!(new.status(), 200);
-    let page = new.text().await.unwrap();
+    let new = admin.get(&format!("{authorities}/new?lang=en")).await;
+    assert_eq!(new.status, 200);
+    let page = new.body;
     for field in [
         "name",
         "csc_base_url",
@@ -276,10 +169,9 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
     // values kept, the secret not sent back.
     let not_pem =
         "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----";
-    let r = app
+    let r = admin
         .post(
             authorities,
-            &admin,
             &[
                 ("name", "Remote <CA>"),
                 ("csc_base_url", "http://ca.example.com/csc/v2"),
@@ -293,8 +185,8 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
             ],
         )
         .await;
-    assert_eq!(r.status(), 422);
-    let page = r.text().await.unwrap();
+    assert_eq!(r.status, 422);
+    let page = r.body;
     for field in [
         "csc_base_url",
         "oauth_authorize_url",
@@ -323,10 +215,9 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
     assert_eq!(count, 0);
 
     // A valid one: https, or http to this machine.
-    let r = app
+    let r = admin
         .post(
             authorities,
-            &admin,
             &[
                 ("name", "Remote <CA>"),
                 ("csc_base_url", "https://ca.example.com/csc/v2"),
@@ -343,13 +234,13 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
             ],
         )
         .await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(r.status, 303);
     let id = created_id(&r);
     assert_eq!(
-        r.headers()["location"].to_str().unwrap(),
+        r.headers["location"].to_str().unwrap(),
         format!("{authorities}/{id}?done=created")
     );
-    let sealed = app.sealed_secret(id).await.unwrap();
+    let sealed = sealed_secret(&app.pool, id).await.unwrap();
     assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()));
     let context = client_secret_context(CertificateAuthorityId(id));
     assert_eq!(
@@ -361,12 +252,7 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
         "bound to its row"
     );
 
-    let page = app
-        .get(&format!("{authorities}/{id}?lang=en"), &admin.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = admin.get(&format!("{authorities}/{id}?lang=en")).await.body;
     assert!(page.contains("REMOTE (CSC)"), "{page}");
     assert!(page.contains("https://ca.example.com/csc/v2"));
     assert!(page.contains("http://127.0.0.1:9443/oauth2/token"));
@@ -374,12 +260,7 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
     assert!(page.contains("CN="), "the chain's subject: {page}");
     assert!(page.contains("<dd>90</dd>") && page.contains("<dd>500</dd>"));
     assert!(!page.contains(secret));
-    let edit = app
-        .get(&format!("{authorities}/{id}/edit"), &admin.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let edit = admin.get(&format!("{authorities}/{id}/edit")).await.body;
     assert!(edit.contains(r#"name="client_secret" type="password" value="""#));
     assert!(!edit.contains(secret));
 
@@ -393,12 +274,7 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
         ("?created_from=2000-01-01", true),
         ("?created_to=2000-01-01", false),
     ] {
-        let list = app
-            .get(&format!("{authorities}{query}"), &admin.cookie)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let list = admin.get(&format!("{authorities}{query}")).await.body;
         assert_eq!(
             list.contains(&format!(r#"href="{authorities}/{id}""#)),
             shown,
@@ -420,33 +296,23 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
             ("access_max_signatures", "1"),
         ]
     };
-    let r = app
-        .post(
-            &format!("{authorities}/{id}"),
-            &admin,
-            &form("Local CA", ""),
-        )
+    let r = admin
+        .post(&format!("{authorities}/{id}"), &form("Local CA", ""))
         .await;
-    assert_eq!(r.status(), 303);
-    assert_eq!(app.sealed_secret(id).await.unwrap(), sealed);
-    let list = app
-        .get(&format!("{authorities}?type=LOCAL"), &admin.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(r.status, 303);
+    assert_eq!(sealed_secret(&app.pool, id).await.unwrap(), sealed);
+    let list = admin.get(&format!("{authorities}?type=LOCAL")).await.body;
     assert!(list.contains("Local CA"), "now local: {list}");
 
     // A new secret replaces it, sealed again.
-    let r = app
+    let r = admin
         .post(
             &format!("{authorities}/{id}"),
-            &admin,
             &form("Local CA", "second-Secret"),
         )
         .await;
-    assert_eq!(r.status(), 303);
-    let resealed = app.sealed_secret(id).await.unwrap();
+    assert_eq!(r.status, 303);
+    let resealed = sealed_secret(&app.pool, id).await.unwrap();
     assert_ne!(resealed, sealed);
     assert_eq!(
         &app.master_key.open(&resealed, &context).unwrap()[..],
@@ -482,19 +348,18 @@ async fn the_administrator_creates_and_edits_a_certificate_authority_whose_secre
     assert!(!all.contains("Secret"), "{all}");
 
     // The same name twice is refused beside the field.
-    let r = app.post(authorities, &admin, &form("Local CA", "")).await;
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains(r#"id="name-error""#));
+    let r = admin.post(authorities, &form("Local CA", "")).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains(r#"id="name-error""#));
 }
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn every_other_role_gets_404_for_each_page_and_403_for_each_change(pool: PgPool) {
-    let app = Backoffice::spawn(pool).await;
-    let admin = app.sign_in(ADMIN.0, ADMIN.1).await;
-    let r = app
+    let app = Service::demo(pool, Config::default()).await;
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let r = admin
         .post(
             "/system-configurations/certificate-authorities",
-            &admin,
             &[
                 ("name", "Some CA"),
                 ("access_max_days", "60"),
@@ -502,7 +367,7 @@ async fn every_other_role_gets_404_for_each_page_and_403_for_each_change(pool: P
             ],
         )
         .await;
-    assert_eq!(r.status(), 303);
+    assert_eq!(r.status, 303);
     let id = created_id(&r);
     let ca = format!("/system-configurations/certificate-authorities/{id}");
     let pages = [
@@ -523,20 +388,15 @@ async fn every_other_role_gets_404_for_each_page_and_403_for_each_change(pool: P
         ("issuer@signstash.local", "issuer-demo-password"),
         ("auditor@signstash.local", "auditor-demo-password"),
     ] {
-        let who = app.sign_in(email, password).await;
+        let who = app.sign_in(email, password).await.unwrap();
         for path in &pages {
-            assert_eq!(
-                app.get(path, &who.cookie).await.status(),
-                404,
-                "{email} {path}"
-            );
+            assert_eq!(who.get(path).await.status, 404, "{email} {path}");
         }
         for path in &changes {
             // With the session's own CSRF token: refused by the policy, not by CSRF.
-            let r = app
+            let r = who
                 .post(
                     path,
-                    &who,
                     &[
                         ("name", "Taken over"),
                         ("access_max_days", "60"),
@@ -548,11 +408,11 @@ async fn every_other_role_gets_404_for_each_page_and_403_for_each_change(pool: P
                     ],
                 )
                 .await;
-            assert_eq!(r.status(), 403, "{email} POST {path}");
+            assert_eq!(r.status, 403, "{email} POST {path}");
         }
     }
     for path in &pages {
-        assert_eq!(app.get(path, &admin.cookie).await.status(), 200, "{path}");
+        assert_eq!(admin.get(path).await.status, 200, "{path}");
     }
     let (cas, taken, months): (i64, i64, i32) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM certificate_authorities),

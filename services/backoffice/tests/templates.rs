@@ -5,137 +5,59 @@
 //! mails through a real SMTP server (aiosmtpd), the system's or the client service's own.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use std::ops::Deref;
+
 use backoffice::config::Config;
-use backoffice::{state_from, Application};
+use common::{answer, Answer, Client, Service};
+use reqwest::Method;
 use secrecy::SecretString;
-use signstash_domain::{ClientServiceId, Language, TemplateKind};
+use signstash_domain::{ClientServiceId, Language, Role, TemplateKind};
 use signstash_store::templates;
 use signstash_test_support::pki::TestPki;
 use signstash_test_support::webdriver;
 use sqlx::PgPool;
 
-/// 32 zero bytes: the master key the demo tenants are sealed with here.
-const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-
+/// The service in English over the demo tenants (sealed with its master key, so that the
+/// configuration test signs with `demo`'s certificate).
 struct World {
-    url: String,
-    pool: PgPool,
-    http: reqwest::Client,
+    app: Service,
     pki: TestPki,
     demo: ClientServiceId,
     demo2: ClientServiceId,
 }
 
-async fn world(pool: PgPool, config: Config) -> World {
-    let pki = TestPki::new();
-    let key = signstash_store::MasterKey::from_base64(&SecretString::from(MASTER_KEY)).unwrap();
-    let ids = integration_ws::demo::seed_demo_tenants(&pool, &key, pki.path())
-        .await
-        .unwrap();
-    backoffice::demo::seed_demo_operators(&pool).await.unwrap();
-    let config = Config {
-        master_key: SecretString::from(MASTER_KEY),
-        ..config
-    };
-    let app = Application::with_state(
-        state_from(pool.clone(), &config),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
-    World {
-        url,
-        pool,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        pki,
-        demo: ids[0],
-        demo2: ids[1],
+impl Deref for World {
+    type Target = Service;
+
+    fn deref(&self) -> &Service {
+        &self.app
     }
 }
 
-/// A signed-in operator: its cookie (English pages).
-struct Operator {
-    cookie: String,
+async fn world(pool: PgPool, config: Config) -> World {
+    let demo = common::seed_demo(&pool, &config).await;
+    World {
+        app: Service::serve(pool, config).await.english(),
+        pki: demo.pki,
+        demo: demo.client_services[0],
+        demo2: demo.client_services[1],
+    }
 }
 
 impl World {
-    async fn sign_in(&self, who: &str) -> Operator {
-        let r = self
-            .http
-            .post(format!("{}/sign-in", self.url))
-            .form(&[
-                ("email", format!("{who}@signstash.local")),
-                ("password", format!("{who}-demo-password")),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "{who}");
-        let session = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        Operator {
-            cookie: format!("{session}; signstash_backoffice_lang=en"),
-        }
-    }
-
-    async fn get(&self, op: &Operator, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .header("cookie", &op.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    /// A form of the page at `page` posted to `to` with its CSRF token.
-    async fn post(
-        &self,
-        op: &Operator,
-        page: &str,
-        to: &str,
-        fields: &[(&str, &str)],
-    ) -> (u16, String) {
-        let token = self.csrf(op, page).await;
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        form.extend_from_slice(fields);
-        let r = self
-            .http
-            .post(format!("{}{to}", self.url))
-            .header("cookie", &op.cookie)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned());
-        (status, location.unwrap_or(r.text().await.unwrap()))
-    }
-
+    /// The portal form at `base`: `css` and a logo (its bytes and file name), with the CSRF
+    /// token, as multipart.
     async fn upload(
         &self,
-        op: &Operator,
+        op: &Client,
         base: &str,
         css: &str,
         logo: Option<(Vec<u8>, &str)>,
-    ) -> (u16, String) {
-        let token = self.csrf(op, base).await;
+    ) -> Answer {
         let mut form = reqwest::multipart::Form::new()
-            .text("csrf_token", token)
+            .text("csrf_token", op.csrf.clone())
             .text("css", css.to_owned());
         if let Some((bytes, name)) = logo {
             form = form.part(
@@ -143,27 +65,11 @@ impl World {
                 reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
             );
         }
-        let r = self
-            .http
-            .post(format!("{}{base}/portal", self.url))
-            .header("cookie", &op.cookie)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned());
-        (status, location.unwrap_or(r.text().await.unwrap()))
-    }
-
-    /// The session's CSRF token, from a page's sign-out form.
-    async fn csrf(&self, op: &Operator, page: &str) -> String {
-        let (_, html) = self.get(op, page).await;
-        let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
-        html[at..at + html[at..].find('"').unwrap()].to_owned()
+        answer(
+            op.request(Method::POST, &format!("{base}/portal"))
+                .multipart(form),
+        )
+        .await
     }
 
     async fn effective(
@@ -198,9 +104,9 @@ const PNG: &[u8] =
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn the_issuer_uploads_css_and_a_logo_which_the_portal_reads(pool: PgPool) {
     let w = world(pool, Config::default()).await;
-    let issuer = w.sign_in("issuer").await;
+    let issuer = w.signed_in(Role::Issuer).await;
     let base = format!("/client-services/{}/templates", w.demo.0);
-    let (status, page) = w.get(&issuer, &base).await;
+    let (status, page) = issuer.page(&base).await;
     assert_eq!(status, 200);
     assert!(
         page.contains("uses the platform&#39;s built-in default")
@@ -210,12 +116,14 @@ async fn the_issuer_uploads_css_and_a_logo_which_the_portal_reads(pool: PgPool) 
     assert!(page.contains("<label for=\"css\">CSS</label>"));
 
     let css = ":root { --brand: #0B7A3E; --brand-text: #fff }\nbody { margin: 0 }";
-    let (status, location) = w
+    let Answer {
+        status, location, ..
+    } = w
         .upload(&issuer, &base, css, Some((PNG.to_vec(), "logo.png")))
         .await;
     assert_eq!(
-        (status, location.as_str()),
-        (303, format!("{base}?done=saved").as_str())
+        (status, location.as_deref()),
+        (303, Some(format!("{base}?done=saved").as_str()))
     );
 
     // What the portal (and the e-mails' brand) read.
@@ -235,17 +143,15 @@ async fn the_issuer_uploads_css_and_a_logo_which_the_portal_reads(pool: PgPool) 
             .is_none()
     );
 
-    let (_, page) = w.get(&issuer, &format!("{base}?done=saved")).await;
+    let (_, page) = issuer.page(&format!("{base}?done=saved")).await;
     assert!(
         page.contains("This client service uses its own template."),
         "{page}"
     );
     assert!(page.contains("fill=\"#0b7a3e\""), "the brand swatch");
     assert!(page.contains(&format!("src=\"{base}/logo\"")));
-    let logo = w
-        .http
-        .get(format!("{}{base}/logo", w.url))
-        .header("cookie", &issuer.cookie)
+    let logo = issuer
+        .request(Method::GET, &format!("{base}/logo"))
         .send()
         .await
         .unwrap();
@@ -257,7 +163,7 @@ async fn the_issuer_uploads_css_and_a_logo_which_the_portal_reads(pool: PgPool) 
     assert_eq!(logo.bytes().await.unwrap().as_ref(), PNG);
 
     // Saving CSS alone keeps the logo.
-    let (status, _) = w
+    let Answer { status, .. } = w
         .upload(&issuer, &base, ":root { --brand: #123456 }", None)
         .await;
     assert_eq!(status, 303);
@@ -276,13 +182,8 @@ async fn the_issuer_uploads_css_and_a_logo_which_the_portal_reads(pool: PgPool) 
         .execute(&w.pool)
         .await
         .unwrap();
-    let (status, _) = w
-        .post(
-            &issuer,
-            &base,
-            &format!("{base}/default"),
-            &[("kind", "PORTAL")],
-        )
+    let Answer { status, .. } = issuer
+        .post(&format!("{base}/default"), &[("kind", "PORTAL")])
         .await;
     assert_eq!(status, 303);
     assert!(w
@@ -296,11 +197,13 @@ async fn the_issuer_uploads_css_and_a_logo_which_the_portal_reads(pool: PgPool) 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn hostile_templates_are_refused_beside_their_field_and_nothing_is_stored(pool: PgPool) {
     let w = world(pool, Config::default()).await;
-    let partner = w.sign_in("partner").await;
+    let partner = w.signed_in(Role::Partner).await;
     let base = format!("/client-services/{}/templates", w.demo.0);
 
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="1" height="1"/></svg>"#;
-    let (status, page) = w
+    let Answer {
+        status, body: page, ..
+    } = w
         .upload(
             &partner,
             &base,
@@ -314,14 +217,18 @@ async fn hostile_templates_are_refused_beside_their_field_and_nothing_is_stored(
         "{page}"
     );
     let onload = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
-    let (status, page) = w
+    let Answer {
+        status, body: page, ..
+    } = w
         .upload(&partner, &base, "", Some((onload.to_vec(), "logo.svg")))
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("id=\"logo-error\""));
 
     let css = "body { background: url(https://evil.example/x.png) } </style><b>";
-    let (status, page) = w.upload(&partner, &base, css, None).await;
+    let Answer {
+        status, body: page, ..
+    } = w.upload(&partner, &base, css, None).await;
     assert_eq!(status, 422);
     assert!(
         page.contains("<span class=\"field-error\" id=\"css-error\">The CSS holds"),
@@ -333,10 +240,10 @@ async fn hostile_templates_are_refused_beside_their_field_and_nothing_is_stored(
         "{page}"
     );
 
-    let (status, page) = w
+    let Answer {
+        status, body: page, ..
+    } = partner
         .post(
-            &partner,
-            &base,
             &format!("{base}/signature-text"),
             &[("text", "Signed by ${signer} for ${customer}")],
         )
@@ -348,10 +255,10 @@ async fn hostile_templates_are_refused_beside_their_field_and_nothing_is_stored(
     );
     assert!(page.contains("Signed by ${signer} for ${customer}</textarea>"));
 
-    let (status, page) = w
+    let Answer {
+        status, body: page, ..
+    } = partner
         .post(
-            &partner,
-            &base,
             &format!("{base}/email"),
             &[
                 ("language", "en"),
@@ -365,11 +272,11 @@ async fn hostile_templates_are_refused_beside_their_field_and_nothing_is_stored(
 
     // Too large: 413, nothing read past the limit.
     let big = [PNG, &vec![0u8; 600 * 1024]].concat();
-    let (status, _) = w.upload(&partner, &base, "", Some((big, "big.png"))).await;
+    let Answer { status, .. } = w.upload(&partner, &base, "", Some((big, "big.png"))).await;
     assert_eq!(status, 413);
     // Over the service's body limit too.
     let huge = [PNG, &vec![0u8; 3 * 1024 * 1024]].concat();
-    let (status, _) = w
+    let Answer { status, .. } = w
         .upload(&partner, &base, "", Some((huge, "huge.png")))
         .await;
     assert_eq!(status, 413);
@@ -381,12 +288,10 @@ async fn hostile_templates_are_refused_beside_their_field_and_nothing_is_stored(
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn email_and_signature_text_are_previewed_with_sample_values(pool: PgPool) {
     let w = world(pool, Config::default()).await;
-    let issuer = w.sign_in("issuer").await;
+    let issuer = w.signed_in(Role::Issuer).await;
     let base = format!("/client-services/{}/templates", w.demo.0);
-    let (status, _) = w
+    let Answer { status, .. } = issuer
         .post(
-            &issuer,
-            &base,
             &format!("{base}/email"),
             &[
                 ("language", "pt_PT"),
@@ -414,16 +319,14 @@ async fn email_and_signature_text_are_previewed_with_sample_values(pool: PgPool)
         .await
         .is_none());
 
-    let (status, _) = w
+    let Answer { status, .. } = issuer
         .post(
-            &issuer,
-            &base,
             &format!("{base}/signature-text"),
             &[("text", "Assinado por ${signer}\nEm $date")],
         )
         .await;
     assert_eq!(status, 303);
-    let (_, page) = w.get(&issuer, &base).await;
+    let (_, page) = issuer.page(&base).await;
     assert!(
         page.contains("<strong>Subject:</strong> Fatura de Demo Issuer</p>"),
         "{page}"
@@ -437,23 +340,16 @@ async fn email_and_signature_text_are_previewed_with_sample_values(pool: PgPool)
     assert!(page.contains("Assinado por Maria Example\nEm 20"), "{page}");
 
     // The administrator's system default applies once the client service goes back to it.
-    let admin = w.sign_in("admin").await;
-    let (status, _) = w
+    let admin = w.signed_in(Role::SystemAdministrator).await;
+    let Answer { status, .. } = admin
         .post(
-            &admin,
-            "/system-configurations/templates",
             "/system-configurations/templates/signature-text",
             &[("text", "Sistema: ${signer}")],
         )
         .await;
     assert_eq!(status, 303);
-    let (status, _) = w
-        .post(
-            &issuer,
-            &base,
-            &format!("{base}/default"),
-            &[("kind", "SIGNATURE_TEXT")],
-        )
+    let Answer { status, .. } = issuer
+        .post(&format!("{base}/default"), &[("kind", "SIGNATURE_TEXT")])
         .await;
     assert_eq!(status, 303);
     let text = w
@@ -464,7 +360,7 @@ async fn email_and_signature_text_are_previewed_with_sample_values(pool: PgPool)
         (text.client_service_id, text.body.as_str()),
         (None, "Sistema: ${signer}")
     );
-    let (_, page) = w.get(&issuer, &base).await;
+    let (_, page) = issuer.page(&base).await;
     assert!(page.contains("This client service uses the system default."));
     assert_eq!(w.audited("system.template_saved").await, 1);
     assert_eq!(w.audited("client_service.template_reset").await, 1);
@@ -475,7 +371,7 @@ async fn other_tenants_are_missing_auditors_only_read_and_system_templates_are_t
     pool: PgPool,
 ) {
     let w = world(pool, Config::default()).await;
-    let issuer = w.sign_in("issuer").await;
+    let issuer = w.signed_in(Role::Issuer).await;
     let demo2 = format!("/client-services/{}", w.demo2.0);
     for path in [
         format!("{demo2}/templates"),
@@ -484,21 +380,19 @@ async fn other_tenants_are_missing_auditors_only_read_and_system_templates_are_t
         "/client-services/x/templates".into(),
         "/client-services/999999/test".into(),
     ] {
-        assert_eq!(w.get(&issuer, &path).await.0, 404, "{path}");
+        assert_eq!(issuer.get(&path).await.status, 404, "{path}");
     }
     let own = format!("/client-services/{}/templates", w.demo.0);
-    let (status, _) = w
+    let Answer { status, .. } = issuer
         .post(
-            &issuer,
-            &own,
             &format!("{demo2}/templates/signature-text"),
             &[("text", "x ${signer}")],
         )
         .await;
     assert_eq!(status, 404);
 
-    let auditor = w.sign_in("auditor").await;
-    let (status, page) = w.get(&auditor, &own).await;
+    let auditor = w.signed_in(Role::Auditor).await;
+    let (status, page) = auditor.page(&own).await;
     assert_eq!(status, 200);
     assert!(
         !page.contains("<form method=\"post\" action=\"/client-services"),
@@ -517,42 +411,41 @@ async fn other_tenants_are_missing_auditors_only_read_and_system_templates_are_t
             vec![("receiver", "a@example.com")],
         ),
     ] {
-        assert_eq!(w.post(&auditor, &own, &to, &fields).await.0, 403, "{to}");
+        assert_eq!(auditor.post(&to, &fields).await.status, 403, "{to}");
     }
-    assert_eq!(w.upload(&auditor, &own, ":root{}", None).await.0, 403);
+    assert_eq!(w.upload(&auditor, &own, ":root{}", None).await.status, 403);
     assert_eq!(
-        w.get(&auditor, &format!("/client-services/{}/test", w.demo.0))
+        auditor
+            .get(&format!("/client-services/{}/test", w.demo.0))
             .await
-            .0,
+            .status,
         404
     );
 
     // A multipart form without the session's token.
-    let r = w
-        .http
-        .post(format!("{}{own}/portal", w.url))
-        .header("cookie", &issuer.cookie)
-        .multipart(
-            reqwest::multipart::Form::new()
-                .text("csrf_token", "nope")
-                .text("css", ":root{}"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    let r = answer(
+        issuer
+            .request(Method::POST, &format!("{own}/portal"))
+            .multipart(
+                reqwest::multipart::Form::new()
+                    .text("csrf_token", "nope")
+                    .text("css", ":root{}"),
+            ),
+    )
+    .await;
+    assert_eq!(r.status, 403);
 
-    for who in ["partner", "issuer", "auditor"] {
-        let op = w.sign_in(who).await;
+    for who in [Role::Partner, Role::Issuer, Role::Auditor] {
+        let op = w.signed_in(who).await;
         assert_eq!(
-            w.get(&op, "/system-configurations/templates").await.0,
+            op.get("/system-configurations/templates").await.status,
             404,
-            "{who}"
+            "{who:?}"
         );
     }
-    let admin = w.sign_in("admin").await;
+    let admin = w.signed_in(Role::SystemAdministrator).await;
     assert_eq!(
-        w.get(&admin, "/system-configurations/templates").await.0,
+        admin.get("/system-configurations/templates").await.status,
         200
     );
     assert_eq!(w.stored_count().await, 0);
@@ -583,20 +476,20 @@ async fn the_configuration_test_signs_and_mails_through_a_real_smtp_server(pool:
         ..Config::default()
     };
     let w = world(pool, config).await;
-    let issuer = w.sign_in("issuer").await;
+    let issuer = w.signed_in(Role::Issuer).await;
     let test = format!("/client-services/{}/test", w.demo.0);
-    let (status, page) = w.get(&issuer, &test).await;
+    let (status, page) = issuer.page(&test).await;
     assert_eq!(status, 200);
     assert!(page.contains("<label for=\"receiver\">"));
-    let (status, page) = w
-        .post(&issuer, &test, &test, &[("receiver", "not an address")])
-        .await;
+    let Answer {
+        status, body: page, ..
+    } = issuer.post(&test, &[("receiver", "not an address")]).await;
     assert_eq!(status, 422);
     assert!(page.contains("id=\"receiver-error\""));
 
-    let (status, page) = w
-        .post(&issuer, &test, &test, &[("receiver", "ops@example.com")])
-        .await;
+    let Answer {
+        status, body: page, ..
+    } = issuer.post(&test, &[("receiver", "ops@example.com")]).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(results(&page), [true, true, true], "{page}");
     assert!(
@@ -641,8 +534,10 @@ async fn the_configuration_test_signs_and_mails_through_a_real_smtp_server(pool:
         .execute(&w.pool)
         .await
         .unwrap();
-    let (status, page) = w
-        .post(&issuer, &test, &test, &[("receiver", "ops2@example.com")])
+    let Answer {
+        status, body: page, ..
+    } = issuer
+        .post(&test, &[("receiver", "ops2@example.com")])
         .await;
     assert_eq!(status, 200);
     assert_eq!(results(&page), [true, true, true], "{page}");
@@ -662,8 +557,8 @@ async fn the_configuration_test_signs_and_mails_through_a_real_smtp_server(pool:
         .execute(&w.pool)
         .await
         .unwrap();
-    let (_, page) = w
-        .post(&issuer, &test, &test, &[("receiver", "ops3@example.com")])
+    let Answer { body: page, .. } = issuer
+        .post(&test, &[("receiver", "ops3@example.com")])
         .await;
     assert_eq!(results(&page), [false, false, true], "{page}");
     assert!(page.contains("The client service has no certificate configured."));
