@@ -319,6 +319,43 @@ impl Purpose {
     }
 }
 
+/// The operators in `scope` of issuer company `issuer` that were never activated (REGISTERED):
+/// `(id, e-mail, name, language)`, by name.
+pub async fn registered_of_issuer(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+    issuer: IssuerCompanyId,
+) -> Result<Vec<(OperatorId, EmailAddress, String, Language)>, StoreError> {
+    let (all, partner, issuers) = scope.params();
+    Ok(sqlx::query_as(&format!(
+        "SELECT o.id, o.email, o.name, o.language FROM operators o
+         WHERE {IN_SCOPE} AND o.issuer_company_id = $4 AND o.status = 'REGISTERED'
+         ORDER BY lower(o.name), o.id"
+    ))
+    .bind(all)
+    .bind(partner)
+    .bind(issuers)
+    .bind(issuer)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Forgets the unused links of `operator` for `purpose` (a new one replaces them).
+pub async fn forget_tokens(
+    db: impl PgExecutor<'_>,
+    operator: OperatorId,
+    purpose: Purpose,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "DELETE FROM operator_tokens WHERE operator_id = $1 AND purpose = $2 AND used_at IS NULL",
+    )
+    .bind(operator)
+    .bind(purpose.as_str())
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
 /// Stores a link's token hash for `operator`, valid for `valid`.
 pub async fn create_token(
     db: impl PgExecutor<'_>,

@@ -7,8 +7,9 @@
 mod common;
 
 use backoffice::config::Config;
-use common::{Answer, Client, IntegrationWs, Service};
+use common::{arrived, link_in, mail_config, Answer, Client, IntegrationWs, Service};
 use signstash_domain::Role;
+use signstash_test_support::smtp::SmtpServer;
 use sqlx::PgPool;
 
 /// The service in English over the demo tenants and operators.
@@ -565,6 +566,94 @@ async fn a_blocked_issuers_operators_lose_their_sessions_and_a_suspended_ones_ke
     assert_eq!(r.status, 303);
     assert_eq!(issuer.get("/home").await.status, 303);
     app.signed_in(Role::Issuer).await;
+}
+
+/// The activation links of the messages delivered to each address so far: `(to, link)`.
+fn activation_links(smtp: &SmtpServer) -> Vec<(String, String)> {
+    smtp.messages()
+        .iter()
+        .map(|m| {
+            (
+                m.to.clone(),
+                link_in(m.text.as_deref().unwrap(), "activate"),
+            )
+        })
+        .collect()
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn reactivating_an_issuer_sends_its_never_activated_operators_a_new_link(pool: PgPool) {
+    let Some(smtp) = SmtpServer::accepting() else {
+        return;
+    };
+    let app = Service::demo(pool, mail_config(Some(&smtp)))
+        .await
+        .english();
+    let id = app.issuer_id("Demo Issuer").await;
+    let path = format!("/issuer-companies/{id}/status");
+    let admin = app.signed_in(Role::SystemAdministrator).await;
+    let partner = app.signed_in(Role::Partner).await;
+
+    // A new operator of the issuer gets its first link and does not use it.
+    let company = format!("I{id}");
+    let r = admin
+        .post(
+            "/operators",
+            &[
+                ("name", "Nuno Novo"),
+                ("email", "nuno@example.com"),
+                ("role", "ISSUER"),
+                ("company", &company),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    arrived(&smtp, 1).await;
+    let mut seen = activation_links(&smtp);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, "nuno@example.com");
+
+    // Suspended or blocked, then active again: reactivation. Only the operator who never
+    // activated gets a new link (the demo's issuer operator has a password); the old link stops
+    // working.
+    for off in ["SUSPENDED", "BLOCKED"] {
+        assert_eq!(partner.post(&path, &[("to", off)]).await.status, 303);
+        assert_eq!(partner.post(&path, &[("to", "ACTIVE")]).await.status, 303);
+        arrived(&smtp, seen.len() + 1).await;
+        // Give a wrong second message the time to arrive.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let new: Vec<_> = activation_links(&smtp)
+            .into_iter()
+            .filter(|m| !seen.contains(m))
+            .collect();
+        assert_eq!(new.len(), 1, "{off}: {new:?}");
+        let (to, link) = &new[0];
+        assert_eq!(to, "nuno@example.com");
+        for (_, old) in &seen {
+            assert_eq!(app.anonymous().get(old).await.status, 410, "{off}");
+        }
+        assert_eq!(app.anonymous().get(link).await.status, 200, "{off}");
+        seen.extend(new);
+    }
+    let sent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log a JOIN operators o ON a.target_id = o.id::text
+         WHERE a.action = 'operator.activation_sent' AND a.target_kind = 'operator'
+           AND o.email = 'nuno@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(sent, 2);
+
+    // Suspending sends nothing.
+    let before = smtp.delivered().len();
+    assert_eq!(
+        partner.post(&path, &[("to", "SUSPENDED")]).await.status,
+        303
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.delivered().len(), before, "suspending sends nothing");
 }
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]

@@ -5,42 +5,10 @@
 
 mod common;
 
-use backoffice::config::Config;
-use common::{Answer, Service};
-use secrecy::SecretString;
+use common::{arrived, link_in, mail_config, Answer, Service};
 use signstash_test_support::smtp::SmtpServer;
 use signstash_test_support::webdriver;
 use sqlx::PgPool;
-
-/// Mail through `smtp`, or else to files in a directory of its own.
-fn mail_config(smtp: Option<&SmtpServer>) -> Config {
-    Config {
-        smtp_url: smtp.map(|s| SecretString::from(s.url())),
-        mail_dir: tempfile::tempdir().unwrap().keep(),
-        ..Config::default()
-    }
-}
-
-/// Waits (up to 10 s, without blocking the runtime: reset e-mails leave from a task of the
-/// server) for `n` delivered messages.
-async fn arrived(smtp: &SmtpServer, n: usize) -> Vec<std::path::PathBuf> {
-    for _ in 0..200 {
-        if smtp.delivered().len() >= n {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    smtp.delivered()
-}
-
-/// The path of the link (`/activate/…` or `/reset/…`) in a mail body.
-fn link_in(body: &str, kind: &str) -> String {
-    let at = body.find(&format!("/{kind}/")).unwrap();
-    body[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
-        .collect()
-}
 
 async fn id_of(pool: &PgPool, email: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM operators WHERE email = $1")

@@ -561,7 +561,26 @@ async fn change_status(
         Changes::default().field("status", from, to),
     )
     .await?;
+    // Reactivated: the operators who never activated get a new link (the first has likely
+    // expired while the company was off).
+    let activations = if to == IssuerStatus::Active
+        && matches!(from, IssuerStatus::Suspended | IssuerStatus::Blocked)
+    {
+        crate::routes::operators::renew_activations(
+            &app,
+            &mut tx,
+            &signed,
+            current.id,
+            current.partner_company_id,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
+    for activation in activations {
+        activation.send(&app).await;
+    }
     Ok(page::done(&format!("{LIST}/{}", current.id.0), "status"))
 }
 

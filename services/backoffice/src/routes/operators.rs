@@ -15,7 +15,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use signstash_domain::{
-    IssuerCompanyId, Language, OperatorId, OperatorStatus, PartnerCompanyId, Role,
+    EmailAddress, IssuerCompanyId, Language, OperatorId, OperatorStatus, PartnerCompanyId, Role,
 };
 use signstash_store::operator_admin::{self, ManagedOperator, NewManagedOperator, OperatorFilter};
 use signstash_store::StoreError;
@@ -534,7 +534,6 @@ async fn create(
         audited_issuer: audited,
         password_hash,
     };
-    let (token, token_hash) = new_link_token();
     let mut tx = app.db.begin().await?;
     let id = match operator_admin::create(&mut tx, &new).await {
         Err(StoreError::Duplicate(_)) => {
@@ -543,14 +542,8 @@ async fn create(
         }
         other => other?,
     };
-    operator_admin::create_token(
-        &mut *tx,
-        &token_hash,
-        id,
-        operator_admin::Purpose::Activation,
-        ACTIVATION_VALID,
-    )
-    .await?;
+    let activation =
+        Activation::new(&app, &mut tx, id, &new.email, &new.name, new.language).await?;
     let mut changes = Changes::default()
         .created("name", &new.name)
         .created("email", &new.email)
@@ -568,17 +561,85 @@ async fn create(
     };
     audit::record(&mut *tx, &signed, "operator.created", &target, changes).await?;
     tx.commit().await?;
-    let link = format!("{}/activate/{token}", app.base_url);
-    account::send(
-        &app,
-        crate::mail::Kind::Activation,
-        crate::i18n::texts(new.language),
-        new.email.as_str(),
-        &new.name,
-        &link,
-    )
-    .await;
+    activation.send(&app).await;
     Ok(page::done(&format!("{LIST}/{}", id.0), "created"))
+}
+
+/// An activation e-mail whose link is stored in a transaction, to send once it commits.
+pub struct Activation {
+    email: EmailAddress,
+    name: String,
+    language: Language,
+    link: String,
+}
+
+impl Activation {
+    /// A new single-use link for `operator` (valid [`ACTIVATION_VALID`]), stored in `tx` in place
+    /// of its unused ones.
+    pub async fn new(
+        app: &AppState,
+        tx: &mut sqlx::PgConnection,
+        operator: OperatorId,
+        email: &EmailAddress,
+        name: &str,
+        language: Language,
+    ) -> Result<Self, PageError> {
+        let (token, token_hash) = new_link_token();
+        let purpose = operator_admin::Purpose::Activation;
+        operator_admin::forget_tokens(&mut *tx, operator, purpose).await?;
+        operator_admin::create_token(&mut *tx, &token_hash, operator, purpose, ACTIVATION_VALID)
+            .await?;
+        Ok(Self {
+            email: email.clone(),
+            name: name.to_owned(),
+            language,
+            link: format!("{}/activate/{token}", app.base_url),
+        })
+    }
+
+    pub async fn send(self, app: &AppState) {
+        account::send(
+            app,
+            crate::mail::Kind::Activation,
+            crate::i18n::texts(self.language),
+            self.email.as_str(),
+            &self.name,
+            &self.link,
+        )
+        .await;
+    }
+}
+
+/// New activation links, in `tx`, for the operators of `issuer` that never activated (an
+/// issuer company reactivated: their first links have likely expired), each audited.
+pub async fn renew_activations(
+    app: &AppState,
+    tx: &mut sqlx::PgConnection,
+    signed: &Signed,
+    issuer: IssuerCompanyId,
+    partner: PartnerCompanyId,
+) -> Result<Vec<Activation>, PageError> {
+    let mut renewed = Vec::new();
+    for (id, email, name, language) in
+        operator_admin::registered_of_issuer(&mut *tx, signed.scope(), issuer).await?
+    {
+        renewed.push(Activation::new(app, tx, id, &email, &name, language).await?);
+        let target = Target {
+            kind: "operator",
+            id: id.0.to_string(),
+            partner: Some(partner),
+            issuer: Some(issuer),
+        };
+        audit::record(
+            &mut *tx,
+            signed,
+            "operator.activation_sent",
+            &target,
+            Changes::default(),
+        )
+        .await?;
+    }
+    Ok(renewed)
 }
 
 /// The edit form as typed.

@@ -20,6 +20,7 @@ use signstash_store::companies::{self, NewIssuerCompany, NewPartnerCompany};
 use signstash_store::operators::{self, NewOperator};
 use signstash_store::MasterKey;
 use signstash_test_support::pki::TestPki;
+use signstash_test_support::smtp::SmtpServer;
 use sqlx::PgPool;
 
 /// The master key [`IntegrationWs`] runs with; [`config`] gives it to the backoffice too.
@@ -505,4 +506,34 @@ impl IntegrationWs {
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or_default())
     }
+}
+
+/// Mail through `smtp`, or else to files in a directory of its own.
+pub fn mail_config(smtp: Option<&SmtpServer>) -> Config {
+    Config {
+        smtp_url: smtp.map(|s| SecretString::from(s.url())),
+        mail_dir: tempfile::tempdir().unwrap().keep(),
+        ..Config::default()
+    }
+}
+
+/// Waits (up to 10 s, without blocking the runtime: reset e-mails leave from a task of the
+/// server) for `n` delivered messages.
+pub async fn arrived(smtp: &SmtpServer, n: usize) -> Vec<std::path::PathBuf> {
+    for _ in 0..200 {
+        if smtp.delivered().len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    smtp.delivered()
+}
+
+/// The path of the link (`/activate/…` or `/reset/…`) in a mail body.
+pub fn link_in(body: &str, kind: &str) -> String {
+    let at = body.find(&format!("/{kind}/")).unwrap();
+    body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+        .collect()
 }
