@@ -442,17 +442,21 @@ pub async fn use_token(
     Ok(Some((id, statuses.0, statuses.1)))
 }
 
-/// Sets one's own password (the old one checked by the caller).
+/// Sets one's own password (the old one checked by the caller, which proves who is there: the
+/// failed sign-ins in a row start again from zero).
 pub async fn set_password(
     db: impl PgExecutor<'_>,
     id: OperatorId,
     password_hash: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE operators SET password_hash = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(password_hash)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE operators SET password_hash = $2, failed_sign_ins = 0, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(password_hash)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -438,6 +438,57 @@ async fn set_credentials_asks_for_the_old_password_and_ends_the_other_sessions(p
 }
 
 #[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn wrong_old_passwords_in_the_profile_lock_the_operator_as_wrong_sign_ins_do(pool: PgPool) {
+    let app = Service::demo(pool.clone(), mail_config(None)).await;
+    let (email, password) = ("partner@signstash.local", "partner-demo-password");
+    let status = || async {
+        sqlx::query_as::<_, (String, i32)>(
+            "SELECT status, failed_sign_ins FROM operators WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    async fn guess(s: &common::Client, old: &str) -> u16 {
+        s.post(
+            "/profile/password?lang=en",
+            &[
+                ("old_password", old),
+                ("password", "partner-new-password"),
+                ("confirmation", "partner-new-password"),
+            ],
+        )
+        .await
+        .status
+    }
+    let s = app.sign_in(email, password).await.unwrap();
+    // Wrong guesses count; the right old password starts the count again.
+    for _ in 0..3 {
+        assert_eq!(guess(&s, "guess").await, 422);
+    }
+    assert_eq!(status().await, ("ACTIVE".to_owned(), 3));
+    assert_eq!(guess(&s, password).await, 303);
+    assert_eq!(status().await, ("ACTIVE".to_owned(), 0));
+    // Five wrong ones in a row (the default `SIGNSTASH_BACKOFFICE_LOCK_AFTER`) lock it: the
+    // session ends at its next request and signing in is refused.
+    for _ in 0..5 {
+        assert_eq!(guess(&s, "guess").await, 422);
+    }
+    assert_eq!(status().await.0, "LOCKED");
+    let home = s.get("/home").await;
+    assert_eq!(home.status, 303);
+    assert!(app.sign_in(email, "partner-new-password").await.is_none());
+    let guesses: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'operator.old_password_wrong'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(guesses, 8);
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
 async fn managers_see_and_change_only_their_scope_and_roles(pool: PgPool) {
     let config = mail_config(None);
     common::seed_demo(&pool, &config).await;

@@ -515,6 +515,17 @@ async fn set_password(
     .unwrap_or(false);
     let mut errors = Errors::default();
     if !matches {
+        // A wrong old password counts as a failed sign-in: a stolen session cannot guess it
+        // without locking the operator (whose sessions then end), as guesses at the sign-in do.
+        signstash_store::operators::record_failed_sign_in(&app.db, o.id, app.lock_after).await?;
+        audit::record(
+            &app.db,
+            &signed,
+            "operator.old_password_wrong",
+            &self_target(&o),
+            Changes::default(),
+        )
+        .await?;
         errors.add("old_password", t.operators.error_password_wrong);
     }
     let password = new_password(&mut errors, t, &o.email, &form.password, &form.confirmation);
