@@ -176,6 +176,15 @@ impl Signed {
         self.chrome.respond(StatusCode::UNPROCESSABLE_ENTITY, page)
     }
 
+    /// A form's page: 200 when `valid` (shown afresh), else 422 ([`Self::invalid`]).
+    pub fn form(&self, page: &impl Template, valid: bool) -> Response {
+        if valid {
+            self.page(page)
+        } else {
+            self.invalid(page)
+        }
+    }
+
     /// Whether `token` is this session's CSRF token (forms other than [`SignedForm`], e.g.
     /// multipart uploads, check it themselves).
     pub fn csrf_matches(&self, token: &str) -> bool {

@@ -528,11 +528,7 @@ async fn create_form(
         editing: None,
         certificates: &certificates,
     };
-    Ok(if errors.is_empty() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, errors.is_empty()))
 }
 
 /// `/client-services/new`'s query: the issuer chosen, or the search for one.
@@ -570,11 +566,7 @@ async fn pick_issuer(
         })],
         error,
     };
-    Ok(if error.is_none() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, error.is_none()))
 }
 
 async fn new(
@@ -714,11 +706,7 @@ async fn edit_form(
         editing: Some(cs),
         certificates: &certificates,
     };
-    Ok(if errors.is_empty() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, errors.is_empty()))
 }
 
 async fn edit_page(

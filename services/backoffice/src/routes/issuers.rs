@@ -260,11 +260,7 @@ async fn detail_page(
         operators: &operators,
         client_services: &client_services,
     };
-    Ok(if errors.is_empty() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, errors.is_empty()))
 }
 
 /// The create and edit form as typed.
@@ -355,11 +351,7 @@ async fn form_page(
         partners,
         cancel: here,
     };
-    Ok(if errors.is_empty() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, errors.is_empty()))
 }
 
 async fn new(State(app): State<AppState>, signed: Signed) -> Result<Response, PageError> {

@@ -340,11 +340,7 @@ async fn form_page(
         company,
         roles: roles_for(signed.role(), company),
     };
-    Ok(if errors.is_empty() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, errors.is_empty()))
 }
 
 /// The roles `viewer` may give an operator of `company`.
@@ -434,11 +430,7 @@ async fn pick_company(
         groups,
         error,
     };
-    Ok(if error.is_none() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, error.is_none()))
 }
 
 async fn new(

@@ -486,11 +486,7 @@ async fn show(
         signature,
         errors,
     };
-    Ok(if errors.is_empty() {
-        signed.page(&page)
-    } else {
-        signed.invalid(&page)
-    })
+    Ok(signed.form(&page, errors.is_empty()))
 }
 
 async fn service_page(
