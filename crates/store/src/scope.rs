@@ -3,7 +3,7 @@
 //! from a session read from the database ([`crate::operator_sessions::open`]); nothing outside
 //! this crate can make one, so a query that takes a `&Scope` cannot be called with a scope the
 //! operator does not have. Every store query that lists, shows or exports for the backoffice is
-//! to take one ([`issuer_companies`] is the first).
+//! to take one ([`search_issuer_companies`] here is one).
 
 use signstash_domain::{IssuerCompanyId, PartnerCompanyId, Role};
 use sqlx::PgExecutor;
@@ -83,22 +83,6 @@ impl Scope {
 /// ([`Scope::params`]).
 pub(crate) const ISSUER_IN_SCOPE: &str =
     "($1 OR ic.partner_company_id = $2 OR ic.id = ANY($3::BIGINT[]))";
-
-/// The issuer companies in `scope`, by name: `(id, name)`.
-pub async fn issuer_companies(
-    db: impl PgExecutor<'_>,
-    scope: &Scope,
-) -> Result<Vec<(IssuerCompanyId, String)>, StoreError> {
-    let (all, partner, issuers) = scope.params();
-    Ok(sqlx::query_as(&format!(
-        "SELECT ic.id, ic.name FROM issuer_companies ic WHERE {ISSUER_IN_SCOPE} ORDER BY ic.name, ic.id"
-    ))
-    .bind(all)
-    .bind(partner)
-    .bind(issuers)
-    .fetch_all(db)
-    .await?)
-}
 
 /// The first `limit` issuer companies in `scope` whose name or VAT number contains `text` (any
 /// case; every one when `None`), by name: `(id, name)`. A choice among them never lists a whole

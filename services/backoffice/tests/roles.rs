@@ -100,12 +100,13 @@ async fn each_development_operator_signs_in_and_sees_its_roles_menus(pool: PgPoo
         .await
         .unwrap()
         .unwrap();
-        let issuers: Vec<String> = signstash_store::scope::issuer_companies(&pool, &session.scope)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(_, name)| name)
-            .collect();
+        let issuers: Vec<String> =
+            signstash_store::scope::search_issuer_companies(&pool, &session.scope, None, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect();
         let expected_issuers: &[&str] = match role {
             // `demo2`'s issuer is under another partner: only the platform sees both.
             Role::SystemAdministrator => &["Demo Issuer", "Demo Issuer Two"],
