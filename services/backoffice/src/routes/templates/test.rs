@@ -16,9 +16,8 @@ use serde::Deserialize;
 use signstash_delivery::{
     EmlDirTransport, Mail, MailTransport, Sender, SmtpTimeouts, SmtpTransport,
 };
-use signstash_domain::KeySourceKind;
-use signstash_signing::{Certificate, KeyFileSigner, Signer};
-use signstash_store::certificates;
+use signstash_signing::{Certificate, Signer};
+use signstash_store::certificates::{self, KeyFileError};
 use signstash_store::client_services::{self, ClientService};
 use signstash_store::template_admin::ServiceRef;
 
@@ -32,7 +31,7 @@ use crate::AppState;
 
 /// The context the certificate keys are sealed with (integration-ws's
 /// `state::CERTIFICATE_KEY_CONTEXT`; a test checks they are the same).
-pub const CERTIFICATE_KEY_CONTEXT: &[u8] = b"signstash:certificate-key";
+pub const CERTIFICATE_KEY_CONTEXT: &[u8] = certificates::KEY_CONTEXT;
 
 /// What is signed: a short text, so the signature can be checked by anyone with it.
 pub const SAMPLE_TEXT: &str = "Sign'Stash configuration test: sample document.\n";
@@ -209,24 +208,12 @@ async fn certificate(
             detail: format!("{} — {subject}", x509.not_after()),
         }
     };
-    let signer: Result<Arc<dyn Signer>, Step> = match cert.key_source {
-        KeySourceKind::KeyFile => {
-            let key = match (&cert.key_encrypted, &cert.key_reference) {
-                (Some(sealed), _) => match app.master_key.open(sealed, CERTIFICATE_KEY_CONTEXT) {
-                    Ok(key) => key.to_vec(),
-                    Err(e) => return Ok((step, not_signed(tt.key_unusable, e.to_string()))),
-                },
-                (None, Some(path)) => match std::fs::read(path) {
-                    Ok(key) => key,
-                    Err(e) => return Ok((step, not_signed(tt.key_unusable, e.to_string()))),
-                },
-                (None, None) => return Ok((step, not_signed(tt.key_unusable, "no key".into()))),
-            };
-            KeyFileSigner::from_pem(&key, cert.chain_pem.as_bytes(), None)
-                .map(|s| Arc::new(s) as Arc<dyn Signer>)
-                .map_err(|e| failed(tt.step_signing, tt.key_unusable, e))
+    let signer: Result<Arc<dyn Signer>, Step> = match cert.key_file_signer(&app.master_key) {
+        Ok(signer) => Ok(Arc::new(signer)),
+        Err(KeyFileError::NotAKeyFile(other)) => {
+            not_signed(tt.key_not_supported, other.to_string())
         }
-        other => not_signed(tt.key_not_supported, other.to_string()),
+        Err(e) => not_signed(tt.key_unusable, e.to_string()),
     };
     Ok((step, signer))
 }
