@@ -1,11 +1,14 @@
 """Mail helpers for the delivery tests of crates/delivery and services/integration-ws.
 
     python mail_helper.py serve --port P --maildir DIR [--stage {rcpt,data} --reply "451 ..." --count N]
+                                [--auth-user U --auth-password PW]
     python mail_helper.py parse FILE...   ->   a JSON array, one object per message
 
 `serve`: a real aiosmtpd server storing messages in the Maildir DIR (aiosmtpd's Mailbox
 handler); the first N messages (N = -1: all of them, N = 0: none) get REPLY at the RCPT or DATA
-stage. It prints "ready" once listening and exits when its standard input closes, so it cannot
+stage. With --auth-user, the server offers AUTH PLAIN and LOGIN without TLS and refuses MAIL
+before a successful AUTH with exactly that user and password (530; a wrong one gets 535). It
+prints "ready" once listening and exits when its standard input closes, so it cannot
 outlive the test that started it.
 
 `parse`: reads messages with Python's standard `email` package, an oracle independent of lettre.
@@ -19,11 +22,16 @@ import json
 import os
 import sys
 import threading
+import warnings
 
 
 def serve(args):
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Mailbox
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    # AUTH without TLS is what the tests want (a local server); aiosmtpd warns about it.
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 
     class RefusingMailbox(Mailbox):
         def __init__(self):
@@ -52,7 +60,19 @@ def serve(args):
                 return args.reply
             return await super().handle_DATA(server, session, envelope)
 
-    controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=args.port)
+    auth = {}
+    if args.auth_user is not None:
+        expected = (args.auth_user.encode(), (args.auth_password or "").encode())
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == expected
+            print("AUTH %s %s" % (mechanism, "accepted" if ok else "refused"), file=sys.stderr, flush=True)
+            # handled=False: aiosmtpd answers 535 itself on a refusal.
+            return AuthResult(success=ok, handled=False)
+
+        auth = dict(auth_required=True, auth_require_tls=False, authenticator=authenticator)
+
+    controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=args.port, **auth)
     controller.start()
     print("ready", flush=True)
     try:
@@ -120,6 +140,8 @@ def main():
     s.add_argument("--stage", choices=["rcpt", "data"], default="rcpt")
     s.add_argument("--reply", default="451 4.3.0 Try again later")
     s.add_argument("--count", type=int, default=0)
+    s.add_argument("--auth-user")
+    s.add_argument("--auth-password")
     p = sub.add_parser("parse")
     p.add_argument("files", nargs="*")
     args = parser.parse_args()

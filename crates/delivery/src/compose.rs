@@ -143,6 +143,26 @@ impl Sender {
         let address = parse_address("sender address", address)?;
         Ok(Self(Mailbox::new(display_name.map(str::to_owned), address)))
     }
+
+    /// From `Name <address>` or a bare address (a setting such as `SIGNSTASH_MAIL_FROM` or a
+    /// client service's `mail_from`), see [`split_mailbox`].
+    pub fn parse(mailbox: &str) -> Result<Self, MailError> {
+        let (name, address) = split_mailbox(mailbox);
+        Self::new(name, address)
+    }
+}
+
+/// `Name <address>` → (`Some("Name")`, `address`); a bare address → (`None`, address).
+pub fn split_mailbox(text: &str) -> (Option<&str>, &str) {
+    let text = text.trim();
+    match (text.rfind('<'), text.strip_suffix('>')) {
+        (Some(open), Some(_)) => {
+            let name = text[..open].trim().trim_matches('"').trim();
+            let address = &text[open + 1..text.len() - 1];
+            ((!name.is_empty()).then_some(name), address.trim())
+        }
+        _ => (None, text),
+    }
 }
 
 /// Composes e-mails for one sender and one client portal.
@@ -175,6 +195,14 @@ impl MailComposer {
             sender,
             portal_base_url: base.to_owned(),
         })
+    }
+
+    /// The same composer with another `From` (a client service's own `mail_from`).
+    pub fn with_sender(&self, sender: Sender) -> Self {
+        Self {
+            sender,
+            portal_base_url: self.portal_base_url.clone(),
+        }
     }
 
     /// `{portal_base_url}/d/{token}`.

@@ -7,7 +7,8 @@
 //!   signed files attached on request), from the askama system templates or a client service's
 //!   [`CustomTemplate`], in the client service's [`Brand`] (the colours and logo of its portal
 //!   template).
-//! - [`MailTransport`]: [`SmtpTransport`] (lettre) or [`EmlDirTransport`] (`.eml` files, the
+//! - [`MailTransport`]: [`SmtpTransport`] (lettre; [`SmtpTransport::own`] for a client
+//!   service's own server, [`OwnServer`]) or [`EmlDirTransport`] (`.eml` files, the
 //!   development default). Failures are [`DeliveryError::Transient`] or
 //!   [`DeliveryError::Permanent`].
 //!
@@ -30,11 +31,13 @@ mod token;
 mod transport;
 
 pub use brand::{Brand, Colors, HexColor, Logo, MAX_LOGO_BYTES};
-pub use compose::{Attachment, DocumentsAvailable, Language, Mail, MailComposer, Sender};
+pub use compose::{
+    split_mailbox, Attachment, DocumentsAvailable, Language, Mail, MailComposer, Sender,
+};
 pub use custom::{escape_html, CustomTemplate, MAX_TEMPLATE_BYTES};
 pub use error::{DeliveryError, MailError};
 pub use token::{
     constant_time_eq, InvalidPortalToken, InvalidTokenHash, PortalToken, TokenHash, TOKEN_BYTES,
     TOKEN_CHARS,
 };
-pub use transport::{EmlDirTransport, MailTransport, SmtpTimeouts, SmtpTransport};
+pub use transport::{EmlDirTransport, MailTransport, OwnServer, SmtpTimeouts, SmtpTransport};

@@ -3,8 +3,8 @@
 mod support;
 
 use signstash_delivery::{
-    Attachment, CustomTemplate, DeliveryError, DocumentsAvailable, EmlDirTransport, Language,
-    MailComposer, MailError, MailTransport, PortalToken, Sender,
+    split_mailbox, Attachment, CustomTemplate, DeliveryError, DocumentsAvailable, EmlDirTransport,
+    Language, MailComposer, MailError, MailTransport, PortalToken, Sender,
 };
 use signstash_test_support::smtp::{any_python, list_files, parse_messages};
 use support::fixtures::{self, composer, link, token_in};
@@ -141,6 +141,57 @@ fn invalid_addresses_and_settings_are_refused() {
     assert_eq!("pt_PT".parse(), Ok(Language::PtPt));
     assert_eq!("en".parse(), Ok(Language::En));
     assert!("fr".parse::<Language>().is_err());
+}
+
+#[test]
+fn mailboxes_are_split_into_name_and_address() {
+    assert_eq!(
+        split_mailbox("Sign'Stash <no-reply@signstash.test>"),
+        (Some("Sign'Stash"), "no-reply@signstash.test")
+    );
+    assert_eq!(
+        split_mailbox(" \"Acme, Lda\" < faturas@acme.example > "),
+        (Some("Acme, Lda"), "faturas@acme.example")
+    );
+    assert_eq!(
+        split_mailbox("<faturas@acme.example>"),
+        (None, "faturas@acme.example")
+    );
+    assert_eq!(
+        split_mailbox(" faturas@acme.example "),
+        (None, "faturas@acme.example")
+    );
+    assert!(Sender::parse("Acme <not an address>").is_err());
+    assert!(Sender::parse("Acme\r\nBcc: x@example.com <a@acme.example>").is_err());
+}
+
+#[test]
+fn a_composer_with_another_sender_changes_only_the_from() {
+    let acme = Sender::parse("Acme <faturas@acme.example>").expect("sender");
+    let system = composer();
+    let own = system.with_sender(acme);
+    let token = PortalToken::generate();
+    let mail = own
+        .documents_available("r@example.com", &token, &en(), None)
+        .expect("mail");
+    let raw = String::from_utf8(mail.formatted()).expect("UTF-8");
+    let from = raw
+        .lines()
+        .find(|l| l.starts_with("From: "))
+        .expect("a From header");
+    assert!(
+        from.contains("Acme") && from.contains("<faturas@acme.example>"),
+        "{from}"
+    );
+    assert!(!raw.contains("no-reply@signstash.test"), "{raw}");
+    assert!(mail.text_body().contains(&link(&token)), "the same portal");
+    // The original composer is unchanged.
+    let mail = system
+        .documents_available("r@example.com", &token, &en(), None)
+        .expect("mail");
+    assert!(String::from_utf8(mail.formatted())
+        .expect("UTF-8")
+        .contains("no-reply@signstash.test"));
 }
 
 #[test]

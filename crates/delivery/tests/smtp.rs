@@ -5,7 +5,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use signstash_delivery::{
-    DeliveryError, Mail, MailTransport, PortalToken, SmtpTimeouts, SmtpTransport,
+    DeliveryError, Mail, MailTransport, OwnServer, PortalToken, SmtpTimeouts, SmtpTransport,
 };
 use signstash_test_support::smtp::{
     aiosmtpd_python, parse_messages, Behaviour, Parsed, SmtpServer,
@@ -242,6 +242,56 @@ async fn a_server_answering_550_is_a_permanent_failure_at_once() {
         "{outcomes:?}"
     );
     assert!(server.delivered().is_empty());
+}
+
+/// A client service's own server that requires AUTH: the right user and password (with
+/// characters a URL would misread) get the mail through; a wrong password is refused with 535,
+/// a permanent failure, and nothing arrives.
+#[tokio::test]
+async fn an_own_server_requiring_auth_takes_the_mail_only_with_the_right_password() {
+    let Some(server) = SmtpServer::start(Behaviour::RequireAuth {
+        username: "faturas@acme.example",
+        password: "p@ss:w/rd?#%",
+    }) else {
+        return;
+    };
+    let own = |password| OwnServer {
+        host: "127.0.0.1",
+        port: Some(i32::from(server.port())),
+        security: Some("NONE"),
+        username: Some("faturas@acme.example"),
+        password: Some(password),
+    };
+    let wrong = SmtpTransport::own(&own("p@ss:w/rd?#"), SmtpTimeouts::default()).expect("settings");
+    let err = wrong.send(&en_mail()).await.expect_err("wrong password");
+    assert!(!err.is_transient(), "{err}");
+    assert_eq!(err.smtp_code(), Some(535), "{err}");
+    assert!(server.delivered().is_empty());
+
+    // Without credentials the server refuses MAIL (530): also permanent.
+    let anonymous = SmtpTransport::own(
+        &OwnServer {
+            username: None,
+            password: None,
+            ..own("")
+        },
+        SmtpTimeouts::default(),
+    )
+    .expect("settings");
+    let err = anonymous.send(&en_mail()).await.expect_err("no AUTH");
+    assert_eq!(err.smtp_code(), Some(530), "{err}");
+    assert!(server.delivered().is_empty());
+
+    let right =
+        SmtpTransport::own(&own("p@ss:w/rd?#%"), SmtpTimeouts::default()).expect("settings");
+    right.send(&en_mail()).await.expect("accepted");
+    assert_eq!(server.wait_for(1).len(), 1, "{}", server.log());
+    let log = server.log();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("AUTH ") && l.ends_with(" accepted")),
+        "{log}"
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,8 @@ use signstash_domain::{
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
-use crate::error::{one_row, StoreError};
+use crate::crypto::MasterKey;
+use crate::error::{one_row, CryptoError, StoreError};
 
 /// A new certificate authority.
 #[derive(Debug, Clone, Default)]
@@ -144,6 +145,64 @@ impl std::fmt::Debug for Certificate {
     }
 }
 
+/// The context a certificate's key is sealed under with the master key (`key_encrypted`).
+pub const KEY_CONTEXT: &[u8] = b"signstash:certificate-key";
+
+/// Why a certificate gives no key-file signer. The services map each case to their own message.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// Its key is elsewhere (PKCS#11, a remote CA).
+    #[error("the key source {0} is not a key file")]
+    NotAKeyFile(KeySourceKind),
+    /// Neither a sealed key nor a path.
+    #[error("no key")]
+    NoKey,
+    /// The sealed key does not open with this master key.
+    #[error(transparent)]
+    Unsealed(CryptoError),
+    /// The key file named by `key_reference` cannot be read.
+    #[error(transparent)]
+    Unreadable(std::io::Error),
+    /// The key or the chain is not usable to sign (not a PEM key, not its certificate...).
+    #[cfg(feature = "signing")]
+    #[error(transparent)]
+    Unusable(signstash_signing::Error),
+}
+
+impl Certificate {
+    /// The PEM key of a `KEY_FILE` certificate: the sealed key (opened with `master_key` under
+    /// [`KEY_CONTEXT`]) when the database holds one, else the file at `key_reference`.
+    pub fn key_file_pem(
+        &self,
+        master_key: &MasterKey,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KeyFileError> {
+        if self.key_source != KeySourceKind::KeyFile {
+            return Err(KeyFileError::NotAKeyFile(self.key_source));
+        }
+        match (&self.key_encrypted, &self.key_reference) {
+            (Some(sealed), _) => master_key
+                .open(sealed, KEY_CONTEXT)
+                .map_err(KeyFileError::Unsealed),
+            (None, Some(path)) => std::fs::read(path)
+                .map(zeroize::Zeroizing::new)
+                .map_err(KeyFileError::Unreadable),
+            (None, None) => Err(KeyFileError::NoKey),
+        }
+    }
+
+    /// The signer of a `KEY_FILE` certificate: its key ([`Certificate::key_file_pem`]) with
+    /// its chain.
+    #[cfg(feature = "signing")]
+    pub fn key_file_signer(
+        &self,
+        master_key: &MasterKey,
+    ) -> Result<signstash_signing::KeyFileSigner, KeyFileError> {
+        let key = self.key_file_pem(master_key)?;
+        signstash_signing::KeyFileSigner::from_pem(&key, self.chain_pem.as_bytes(), None)
+            .map_err(KeyFileError::Unusable)
+    }
+}
+
 const COLUMNS: &str = "c.id, c.issuer_company_id, c.certificate_authority_id, c.label, c.chain_pem,
     c.subject, c.serial_number, c.key_algorithm, c.not_before, c.not_after, c.key_source,
     c.key_reference, c.key_encrypted, c.key_passphrase_encrypted, c.access_token_encrypted,
@@ -247,4 +306,86 @@ pub async fn renew_access(
         .execute(db)
         .await?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn key_file(key_encrypted: Option<Vec<u8>>, key_reference: Option<String>) -> Certificate {
+        Certificate {
+            id: CertificateId(1),
+            issuer_company_id: IssuerCompanyId(1),
+            certificate_authority_id: None,
+            label: "test".into(),
+            chain_pem: String::new(),
+            subject: None,
+            serial_number: None,
+            key_algorithm: None,
+            not_before: None,
+            not_after: None,
+            key_source: KeySourceKind::KeyFile,
+            key_reference,
+            key_encrypted,
+            key_passphrase_encrypted: None,
+            access_token_encrypted: None,
+            access_expires_at: None,
+            signature_count: 0,
+            signature_limit: 0,
+            status: CertificateStatus::Active,
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    #[test]
+    fn a_key_file_certificates_key_is_the_sealed_one_else_the_file() {
+        let master = MasterKey::generate();
+        let sealed = master.seal(b"sealed key", KEY_CONTEXT).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(&path, b"file key").unwrap();
+        let path = path.display().to_string();
+
+        // The sealed key wins over the path.
+        let both = key_file(Some(sealed.clone()), Some(path.clone()));
+        assert_eq!(
+            both.key_file_pem(&master).unwrap().as_slice(),
+            b"sealed key"
+        );
+        let file = key_file(None, Some(path));
+        assert_eq!(file.key_file_pem(&master).unwrap().as_slice(), b"file key");
+
+        let err = |c: &Certificate, k: &MasterKey| c.key_file_pem(k).unwrap_err();
+        assert!(matches!(
+            err(&both, &MasterKey::generate()),
+            KeyFileError::Unsealed(_)
+        ));
+        // Sealed under another context (an SMTP password copied over): does not open.
+        let elsewhere = master
+            .seal(b"x", b"client_services:1:smtp_password")
+            .unwrap();
+        assert!(matches!(
+            err(&key_file(Some(elsewhere), None), &master),
+            KeyFileError::Unsealed(_)
+        ));
+        assert!(matches!(
+            err(
+                &key_file(None, Some("/nonexistent/key.pem".into())),
+                &master
+            ),
+            KeyFileError::Unreadable(_)
+        ));
+        assert!(matches!(
+            err(&key_file(None, None), &master),
+            KeyFileError::NoKey
+        ));
+        let mut pkcs11 = key_file(Some(sealed), None);
+        pkcs11.key_source = KeySourceKind::Pkcs11;
+        assert!(matches!(
+            err(&pkcs11, &master),
+            KeyFileError::NotAKeyFile(KeySourceKind::Pkcs11)
+        ));
+    }
 }

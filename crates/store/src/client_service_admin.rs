@@ -175,10 +175,9 @@ pub struct OwnSmtp {
     pub mail_from: Option<String>,
 }
 
-/// The context an SMTP password is sealed under (`MasterKey::seal`), as integration-ws reads it.
-pub fn smtp_password_context(id: ClientServiceId) -> Vec<u8> {
-    format!("client_services:{}:smtp_password", id.0).into_bytes()
-}
+/// The context an SMTP password is sealed under (`MasterKey::seal`), as integration-ws reads it
+/// (`client_services::SmtpSettings::password`).
+pub use crate::client_services::smtp_password_context;
 
 const DETAIL: &str = "
     SELECT cs.id, cs.alias, cs.name, cs.bundle, cs.extra_information, cs.status, cs.language,

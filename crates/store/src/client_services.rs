@@ -8,8 +8,10 @@ use signstash_domain::{
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Row};
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
-use crate::error::{one_row, StoreError};
+use crate::crypto::MasterKey;
+use crate::error::{one_row, CryptoError, StoreError};
 
 /// A new client service.
 #[derive(Debug, Clone)]
@@ -60,6 +62,43 @@ pub struct SmtpSettings {
     pub password_encrypted: Option<Vec<u8>>,
     /// Sender address.
     pub mail_from: Option<String>,
+}
+
+/// The context an SMTP password is sealed under ([`MasterKey::seal`]): bound to the client
+/// service, so a sealed password copied to another row does not open.
+pub fn smtp_password_context(id: ClientServiceId) -> Vec<u8> {
+    format!("client_services:{}:smtp_password", id.0).into_bytes()
+}
+
+impl SmtpSettings {
+    /// The host of the client service's own SMTP server; `None` (also for a blank host): the
+    /// system's SMTP.
+    pub fn own_host(&self) -> Option<&str> {
+        self.host.as_deref().filter(|h| !h.trim().is_empty())
+    }
+
+    /// The `From` the client service set (`Name <address>` or an address); `None` (also when
+    /// blank): the system's.
+    pub fn sender(&self) -> Option<&str> {
+        self.mail_from.as_deref().filter(|f| !f.trim().is_empty())
+    }
+
+    /// The password of client service `id`'s own server, opened with the master key;
+    /// `Ok(None)` when none is stored. An error means it cannot be read: another master key,
+    /// or a value sealed for another client service or altered.
+    pub fn password(
+        &self,
+        id: ClientServiceId,
+        master_key: &MasterKey,
+    ) -> Result<Option<Zeroizing<String>>, CryptoError> {
+        let Some(sealed) = &self.password_encrypted else {
+            return Ok(None);
+        };
+        let opened = master_key.open(sealed, &smtp_password_context(id))?;
+        Ok(Some(Zeroizing::new(
+            String::from_utf8_lossy(&opened).into_owned(),
+        )))
+    }
 }
 
 /// A client service with its issuer.
@@ -234,4 +273,57 @@ pub async fn set_secret_hash(
         .execute(db)
         .await?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_smtp_password_opens_only_for_its_own_client_service() {
+        let key = MasterKey::generate();
+        let sealed = key
+            .seal(b"p@ss:w/rd", &smtp_password_context(ClientServiceId(7)))
+            .unwrap();
+        let settings = SmtpSettings {
+            host: Some("mail.example.com".into()),
+            password_encrypted: Some(sealed),
+            ..SmtpSettings::default()
+        };
+        let opened = settings
+            .password(ClientServiceId(7), &key)
+            .unwrap()
+            .unwrap();
+        assert_eq!(opened.as_str(), "p@ss:w/rd");
+        // Copied to another client service, or read with another master key: unreadable.
+        assert!(settings.password(ClientServiceId(8), &key).is_err());
+        assert!(settings
+            .password(ClientServiceId(7), &MasterKey::generate())
+            .is_err());
+        // None stored: nothing to open.
+        assert!(SmtpSettings::default()
+            .password(ClientServiceId(7), &key)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn blank_settings_mean_the_systems() {
+        let blank = SmtpSettings {
+            host: Some("  ".into()),
+            mail_from: Some(String::new()),
+            ..SmtpSettings::default()
+        };
+        assert_eq!(blank.own_host(), None);
+        assert_eq!(blank.sender(), None);
+        let own = SmtpSettings {
+            host: Some("mail.example.com".into()),
+            mail_from: Some("Acme <a@acme.example>".into()),
+            ..SmtpSettings::default()
+        };
+        assert_eq!(own.own_host(), Some("mail.example.com"));
+        assert_eq!(own.sender(), Some("Acme <a@acme.example>"));
+    }
 }

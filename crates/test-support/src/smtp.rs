@@ -1,5 +1,5 @@
 //! Real SMTP servers for the e-mail tests: aiosmtpd from the venv under a kill-on-drop guard,
-//! either accepting everything or refusing chosen messages (`mail_helper.py serve`), and an
+//! accepting everything, refusing chosen messages or requiring AUTH (`mail_helper.py serve`), and an
 //! independent message parser (Python's `email` package, `mail_helper.py parse`).
 //!
 //! Without aiosmtpd a test fails under `CI` and is skipped (with a note) elsewhere.
@@ -77,6 +77,14 @@ pub enum Behaviour {
         reply: &'static str,
         count: i32,
     },
+    /// `mail_helper.py serve --auth-user U --auth-password P`: AUTH PLAIN/LOGIN offered without
+    /// TLS and required before MAIL (530 without it); only this user and password are accepted
+    /// (535 otherwise); then every message is accepted. The log notes each AUTH's outcome
+    /// (`AUTH PLAIN accepted` / `refused`).
+    RequireAuth {
+        username: &'static str,
+        password: &'static str,
+    },
 }
 
 /// A running aiosmtpd, killed (and reaped) on drop, even when the test panics.
@@ -114,6 +122,13 @@ impl SmtpServer {
                     .arg(&maildir)
                     .args(["--stage", stage, "--reply", reply])
                     .args(["--count", &count.to_string()]);
+            }
+            Behaviour::RequireAuth { username, password } => {
+                command
+                    .arg(mail_helper())
+                    .args(["serve", "--port", &port.to_string(), "--maildir"])
+                    .arg(&maildir)
+                    .args(["--auth-user", username, "--auth-password", password]);
             }
         }
         let log = fs::File::create(dir.path().join("server.log")).expect("log file");
@@ -155,6 +170,11 @@ impl SmtpServer {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The port it listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// `smtp://127.0.0.1:PORT`.

@@ -3,8 +3,18 @@
 //! The queue is the `deliveries` table (`signstash_store::deliveries`). A worker on any
 //! instance claims a batch with a lease; for each delivery it makes a fresh portal token
 //! (only its SHA-256 is stored, in `portal_links`), composes the mail in the client service's
-//! language and brand (the colours and logo of its portal template), sends it, and records `SENT`, `SENDING_ERROR` (retried after a backoff) or
-//! `SENDING_FAILED` (permanent failure, or the retry threshold reached).
+//! language and brand (the colours and logo of its portal template), sends it, and records
+//! `SENT`, `SENDING_ERROR` (retried after a backoff) or `SENDING_FAILED` (permanent failure, or
+//! the retry threshold reached).
+//!
+//! A client service with its own SMTP server (`client_services.smtp_host`, set in the
+//! backoffice) gets its mails sent there, from its `mail_from` when set; the others through the
+//! system transport, from `SIGNSTASH_MAIL_FROM`. The settings are read at every attempt (a
+//! change in the backoffice applies to the next one) and the transport is built for it (one
+//! connection per message in any case). Its password, sealed with the master key for that
+//! client service, is opened only to send: one that cannot be opened, or settings that make no
+//! transport, fail that delivery for good with a message saying so (never the password); the
+//! own server's answers are classified like the system's (4xx and network: retried).
 //!
 //! Nothing is lost when a worker dies mid-batch: its claimed rows become due again when the
 //! lease ends and another worker (or the same one, restarted) takes them. The price is
@@ -22,7 +32,8 @@ use std::time::Duration;
 use secrecy::ExposeSecret as _;
 use signstash_delivery::{
     Attachment, Brand, CustomTemplate, DeliveryError, DocumentsAvailable, EmlDirTransport,
-    Language, Mail, MailComposer, MailTransport, PortalToken, Sender, SmtpTimeouts, SmtpTransport,
+    Language, Mail, MailComposer, MailTransport, OwnServer, PortalToken, Sender, SmtpTimeouts,
+    SmtpTransport,
 };
 use signstash_domain::{DeliveryStatus, SignStatus, SignatureType, TemplateKind};
 use signstash_store::deliveries::{self, Claimed, RetryPolicy};
@@ -36,7 +47,8 @@ use tokio::task::JoinHandle;
 use crate::config::MailConfig;
 use crate::state::{App, AppState};
 
-/// Bounds of one SMTP exchange. `total` must stay well below [`Mailer::lease`].
+/// Bounds of one SMTP exchange (the system's server and the client services' own). `total`
+/// must stay well below [`Mailer::lease`].
 pub const SMTP_TIMEOUTS: SmtpTimeouts = SmtpTimeouts {
     connect: Duration::from_secs(10),
     total: Duration::from_secs(30),
@@ -48,7 +60,10 @@ const DEFAULT_LINK_VALIDITY: time::Duration = time::Duration::days(90);
 /// Where mails go and how the outbox retries: shared by the worker and the resend endpoint.
 #[derive(Clone)]
 pub struct Mailer {
+    /// The system transport: for client services without their own SMTP server.
     pub transport: Arc<dyn MailTransport>,
+    /// The system sender and the portal's URL (a client service's `mail_from` replaces the
+    /// sender, [`MailComposer::with_sender`]).
     pub composer: MailComposer,
     /// Tries before `SENDING_FAILED` and the backoff between them.
     pub retry: RetryPolicy,
@@ -95,27 +110,14 @@ impl Mailer {
             ),
             None => Arc::new(EmlFolder(config.mail_dir.clone())),
         };
-        let (name, address) = split_mailbox(&config.mail_from);
-        let sender = Sender::new(name, address).map_err(|e| format!("SIGNSTASH_MAIL_FROM: {e}"))?;
+        let sender =
+            Sender::parse(&config.mail_from).map_err(|e| format!("SIGNSTASH_MAIL_FROM: {e}"))?;
         let composer = MailComposer::new(sender, &config.portal_base_url)
             .map_err(|e| format!("SIGNSTASH_PORTAL_BASE_URL: {e}"))?;
         let mut mailer = Self::new(transport, composer);
         mailer.retry.max_attempts = config.max_attempts;
         mailer.retry.base_backoff = config.backoff;
         Ok(mailer)
-    }
-}
-
-/// `Name <address>` → (`Some("Name")`, `address`); a bare address → (`None`, address).
-fn split_mailbox(text: &str) -> (Option<&str>, &str) {
-    let text = text.trim();
-    match (text.rfind('<'), text.strip_suffix('>')) {
-        (Some(open), Some(_)) => {
-            let name = text[..open].trim().trim_matches('"').trim();
-            let address = &text[open + 1..text.len() - 1];
-            ((!name.is_empty()).then_some(name), address.trim())
-        }
-        _ => (None, text),
     }
 }
 
@@ -280,17 +282,74 @@ pub(crate) async fn record(
     }
 }
 
-/// One attempt: a fresh portal link, the mail, the transport.
+/// One attempt: the client service's SMTP server and sender, a fresh portal link, the mail,
+/// the transport.
 pub(crate) async fn attempt(app: &App, mail: &Mailer, claimed: &Claimed) -> Result<(), Failure> {
-    let composed = compose(app, mail, claimed).await?;
-    mail.transport.send(&composed).await.map_err(Failure::from)
-}
-
-async fn compose(app: &App, mailer: &Mailer, claimed: &Claimed) -> Result<Mail, Failure> {
-    let d = &claimed.delivery;
-    let cs = client_services::find(&app.db, d.client_service_id)
+    let cs = client_services::find(&app.db, claimed.delivery.client_service_id)
         .await?
         .ok_or_else(|| Failure::Permanent("the client service is gone".into()))?;
+    // Before the link is made: a delivery that cannot go out leaves no link behind.
+    let route = route(app, mail, &cs)?;
+    let composed = compose(app, &route.composer, claimed, &cs).await?;
+    route.transport.send(&composed).await.map_err(Failure::from)
+}
+
+/// Where a client service's mails go, and from whom.
+struct Route {
+    transport: Arc<dyn MailTransport>,
+    composer: MailComposer,
+}
+
+/// The client service's own SMTP server when it has one, else the system's; its `mail_from`
+/// when set, else the system's sender (the rule of the backoffice's configuration test).
+fn route(
+    app: &App,
+    mailer: &Mailer,
+    cs: &client_services::ClientService,
+) -> Result<Route, Failure> {
+    let composer = match cs.smtp.sender() {
+        None => mailer.composer.clone(),
+        Some(from) => mailer
+            .composer
+            .with_sender(Sender::parse(from).map_err(|e| {
+                Failure::Permanent(format!("the client service's sender (mail_from): {e}"))
+            })?),
+    };
+    let Some(host) = cs.smtp.own_host() else {
+        return Ok(Route {
+            transport: mailer.transport.clone(),
+            composer,
+        });
+    };
+    let password = cs.smtp.password(cs.id, &app.master_key).map_err(|_| {
+        Failure::Permanent(
+            "the client service's SMTP password cannot be read (sealed for another client \
+             service or with another master key): set it again in the backoffice"
+                .into(),
+        )
+    })?;
+    let server = OwnServer {
+        host,
+        port: cs.smtp.port,
+        security: cs.smtp.security.as_deref(),
+        username: cs.smtp.username.as_deref(),
+        password: password.as_deref().map(String::as_str),
+    };
+    let transport = SmtpTransport::own(&server, SMTP_TIMEOUTS)
+        .map_err(|e| Failure::Permanent(format!("the client service's own SMTP server: {e}")))?;
+    Ok(Route {
+        transport: Arc::new(transport),
+        composer,
+    })
+}
+
+async fn compose(
+    app: &App,
+    composer: &MailComposer,
+    claimed: &Claimed,
+    cs: &client_services::ClientService,
+) -> Result<Mail, Failure> {
+    let d = &claimed.delivery;
     let op = operations::find(&app.db, cs.id, d.operation_id)
         .await?
         .ok_or_else(|| Failure::Permanent("the operation is gone".into()))?;
@@ -324,17 +383,16 @@ async fn compose(app: &App, mailer: &Mailer, claimed: &Claimed) -> Result<Mail, 
         operation_description: Some(op.description.clone()).filter(|s| !s.trim().is_empty()),
         document_names: signed.iter().map(|(doc, _)| doc.name.clone()).collect(),
         attachments,
-        brand: brand(app, &cs).await,
+        brand: brand(app, cs).await,
     };
-    let custom = custom_template(app, &cs).await;
+    let custom = custom_template(app, cs).await;
     let token = PortalToken::generate();
     let expires_at = signed
         .iter()
         .filter_map(|(doc, _)| doc.storage_end_date)
         .max()
         .unwrap_or_else(|| OffsetDateTime::now_utc() + DEFAULT_LINK_VALIDITY);
-    let composed = mailer
-        .composer
+    let composed = composer
         .documents_available(d.receiver_email.as_str(), &token, &content, custom.as_ref())
         .map_err(|e| Failure::Permanent(e.to_string()))?;
     let mut token_hash = [0u8; 32];

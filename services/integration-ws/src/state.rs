@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRef;
-use signstash_domain::{AddressScope, ClientServiceId, KeySourceKind};
+use signstash_domain::{AddressScope, ClientServiceId};
 use signstash_oauth::{
     Admission, Attempt, ClientDirectory, ClientRecord, ClientThrottle, DirectoryError, KeyRing,
     OAuthState, SigningKey, TokenService,
 };
-use signstash_signing::{KeyFileSigner, Signer, TimeStamper};
-use signstash_store::{certificates, oauth_keys, rate_limits, DocumentStore, MasterKey};
+use signstash_signing::{Signer, TimeStamper};
+use signstash_store::certificates::{self, KeyFileError};
+use signstash_store::{oauth_keys, rate_limits, DocumentStore, MasterKey};
 use sqlx::PgPool;
 
 use crate::config::TokenThrottle;
@@ -18,7 +19,7 @@ use crate::dto::Limits;
 use crate::error::ApiError;
 
 /// The context under which certificate keys are sealed with the master key.
-pub const CERTIFICATE_KEY_CONTEXT: &[u8] = b"signstash:certificate-key";
+pub const CERTIFICATE_KEY_CONTEXT: &[u8] = certificates::KEY_CONTEXT;
 /// The context under which OAuth signing keys are sealed with the master key.
 pub const OAUTH_KEY_CONTEXT: &[u8] = b"signstash:oauth-signing-key";
 
@@ -297,25 +298,15 @@ impl App {
             .await
             .map_err(ApiError::internal)?
             .ok_or_else(|| missing("is not configured"))?;
-        let signer: Arc<dyn Signer> = match cert.key_source {
-            KeySourceKind::KeyFile => {
-                let key = match (&cert.key_encrypted, &cert.key_reference) {
-                    (Some(sealed), _) => self
-                        .master_key
-                        .open(sealed, CERTIFICATE_KEY_CONTEXT)
-                        .map_err(ApiError::internal)?
-                        .to_vec(),
-                    (None, Some(path)) => {
-                        std::fs::read(path).map_err(|_| missing("key file cannot be read"))?
-                    }
-                    (None, None) => return Err(missing("has no key")),
-                };
-                Arc::new(
-                    KeyFileSigner::from_pem(&key, cert.chain_pem.as_bytes(), None)
-                        .map_err(|e| missing(&format!("cannot be used: {e}")))?,
-                )
+        let signer: Arc<dyn Signer> = match cert.key_file_signer(&self.master_key) {
+            Ok(signer) => Arc::new(signer),
+            Err(KeyFileError::NotAKeyFile(_)) => {
+                return Err(missing("uses a key source this service does not reach yet"))
             }
-            _ => return Err(missing("uses a key source this service does not reach yet")),
+            Err(KeyFileError::NoKey) => return Err(missing("has no key")),
+            Err(KeyFileError::Unsealed(e)) => return Err(ApiError::internal(e)),
+            Err(KeyFileError::Unreadable(_)) => return Err(missing("key file cannot be read")),
+            Err(KeyFileError::Unusable(e)) => return Err(missing(&format!("cannot be used: {e}"))),
         };
         self.tenancy
             .keep_signer(generation, certificate_id, &signer);

@@ -14,6 +14,8 @@ use base64::Engine as _;
 use integration_ws::outbox;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
+use signstash_domain::ClientServiceId;
+use signstash_store::client_services::smtp_password_context;
 use signstash_store::deliveries;
 use signstash_test_support::corpus;
 use signstash_test_support::smtp::{free_port, Behaviour, SmtpServer};
@@ -554,6 +556,297 @@ async fn a_worker_dying_mid_batch_loses_nothing_and_sends_each_mail_once(pool: P
         ]
     );
     assert_eq!(app.attempts().await, [2; 5], "one dead try, one real one");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A client service's own SMTP server (set in the backoffice)
+
+const SYSTEM_FROM: &str = "Sign'Stash <no-reply@signstash.test>";
+const OWN_FROM: &str = "Acme Faturas <faturas@acme.example>";
+
+async fn client_service_id(pool: &PgPool, alias: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM client_services WHERE alias = $1")
+        .bind(alias)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// What the backoffice's SMTP page stores for "its own server" (`set_smtp`): plain SMTP on
+/// 127.0.0.1:`port`, the sender, and the password already sealed.
+async fn use_own_smtp(
+    pool: &PgPool,
+    alias: &str,
+    host: &str,
+    port: u16,
+    username: Option<&str>,
+    sealed_password: Option<Vec<u8>>,
+) {
+    sqlx::query(
+        "UPDATE client_services SET smtp_host = $2, smtp_port = $3, smtp_security = 'NONE',
+             smtp_username = $4, smtp_password_encrypted = $5, mail_from = $6
+         WHERE alias = $1",
+    )
+    .bind(alias)
+    .bind(host)
+    .bind(i32::from(port))
+    .bind(username)
+    .bind(sealed_password)
+    .bind(OWN_FROM)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// What the backoffice stores for "the system's": every SMTP column cleared.
+async fn use_system_smtp(pool: &PgPool, alias: &str) {
+    sqlx::query(
+        "UPDATE client_services SET smtp_host = NULL, smtp_port = NULL, smtp_security = NULL,
+             smtp_username = NULL, smtp_password_encrypted = NULL, mail_from = NULL
+         WHERE alias = $1",
+    )
+    .bind(alias)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// A password sealed as the backoffice seals it, for client service `id`.
+fn seal_password(app: &TestApp, password: &str, id: i64) -> Vec<u8> {
+    app.state
+        .master_key
+        .seal(
+            password.as_bytes(),
+            &smtp_password_context(ClientServiceId(id)),
+        )
+        .unwrap()
+}
+
+async fn last_errors(pool: &PgPool) -> Vec<Option<String>> {
+    sqlx::query_scalar("SELECT last_error FROM deliveries ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+async fn portal_links_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM portal_links")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn a_client_service_with_its_own_smtp_server_sends_there_from_its_sender(pool: PgPool) {
+    let (Some(system), Some(own)) = (SmtpServer::accepting(), SmtpServer::accepting()) else {
+        return;
+    };
+    let app = spawn_app(pool, &system.url()).await;
+    use_own_smtp(&app.pool, "demo", "127.0.0.1", own.port(), None, None).await;
+    let token = app.token("demo").await;
+    let token2 = app.token("demo2").await;
+    let id = app.sign(&token, "OP-1", &["own@example.com"], true).await;
+    // In the same batch, a client service without its own server: the system's.
+    app.sign(&token2, "OP-2", &["system@example.com"], false)
+        .await;
+    assert_eq!(app.run_once().await, 2);
+    assert_eq!(
+        app.statuses(&token, id).await,
+        one("own@example.com", "SENT")
+    );
+
+    let at_own = own.messages();
+    assert_eq!(at_own.len(), 1, "{}", own.log());
+    let m = &at_own[0];
+    assert_eq!(m.to, "own@example.com");
+    assert_eq!(m.from, OWN_FROM);
+    // The same mail as through the system: the signed file and a stored portal link.
+    assert_eq!(m.attachments.len(), 1, "{m:?}");
+    assert!(link_is_stored(&app.pool, &token_in(m.text.as_deref().unwrap())).await);
+    let at_system = system.messages();
+    assert_eq!(at_system.len(), 1, "{}", system.log());
+    assert_eq!(at_system[0].to, "system@example.com");
+    assert_eq!(at_system[0].from, SYSTEM_FROM);
+
+    // The resend endpoint follows the same settings.
+    let (status, op) = app
+        .call(
+            &token,
+            &format!("/api/v0/delivery/mail/resend/{id}/false"),
+            Some(&json!(["again@example.com"])),
+        )
+        .await;
+    assert_eq!(status, 200, "{op}");
+    assert_eq!(own.wait_for(2).len(), 2);
+    assert_eq!(system.delivered().len(), 1);
+
+    // Back to the system's server (and sender): the next mail goes there.
+    use_system_smtp(&app.pool, "demo").await;
+    let id = app.sign(&token, "OP-3", &["back@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    assert_eq!(
+        app.statuses(&token, id).await,
+        one("back@example.com", "SENT")
+    );
+    assert_eq!(own.delivered().len(), 2, "nothing more at the own server");
+    let at_system = system.messages();
+    assert_eq!(at_system.len(), 2);
+    let m = at_system
+        .iter()
+        .find(|m| m.to == "back@example.com")
+        .unwrap();
+    assert_eq!(m.from, SYSTEM_FROM);
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn an_own_server_requiring_auth_gets_the_mail_with_the_sealed_password_only(pool: PgPool) {
+    const USER: &str = "faturas@acme.example";
+    const PASSWORD: &str = "s3gr3d0:/@?#% ç";
+    let (Some(system), Some(own)) = (
+        SmtpServer::accepting(),
+        SmtpServer::start(Behaviour::RequireAuth {
+            username: USER,
+            password: PASSWORD,
+        }),
+    ) else {
+        return;
+    };
+    let app = spawn_app(pool, &system.url()).await;
+    let demo = client_service_id(&app.pool, "demo").await;
+    let sealed = seal_password(&app, PASSWORD, demo);
+    use_own_smtp(
+        &app.pool,
+        "demo",
+        "127.0.0.1",
+        own.port(),
+        Some(USER),
+        Some(sealed),
+    )
+    .await;
+    let token = app.token("demo").await;
+    let id = app.sign(&token, "OP-1", &["r@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    assert_eq!(app.statuses(&token, id).await, one("r@example.com", "SENT"));
+    let at_own = own.messages();
+    assert_eq!(at_own.len(), 1, "{}", own.log());
+    assert_eq!(at_own[0].from, OWN_FROM);
+    assert!(
+        own.log()
+            .lines()
+            .any(|l| l.starts_with("AUTH ") && l.ends_with(" accepted")),
+        "{}",
+        own.log()
+    );
+
+    // A wrong password: the server answers 535, which lettre reports as permanent, so the
+    // delivery fails at once, and nothing reaches either mailbox.
+    let wrong = seal_password(&app, "not the password", demo);
+    use_own_smtp(
+        &app.pool,
+        "demo",
+        "127.0.0.1",
+        own.port(),
+        Some(USER),
+        Some(wrong),
+    )
+    .await;
+    let id = app.sign(&token, "OP-2", &["r2@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    assert_eq!(
+        app.statuses(&token, id).await,
+        one("r2@example.com", "SENDING_FAILED")
+    );
+    assert_eq!(app.attempts().await, [1, 1]);
+    let error = last_errors(&app.pool).await[1].clone().unwrap();
+    assert!(error.contains("535"), "{error}");
+    assert!(!error.contains("not the password"), "{error}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(app.run_once().await, 0, "not retried");
+    assert_eq!(own.delivered().len(), 1);
+    assert!(system.delivered().is_empty());
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn an_unreadable_smtp_password_or_unusable_settings_fail_the_delivery_for_good(pool: PgPool) {
+    let (Some(system), Some(own)) = (SmtpServer::accepting(), SmtpServer::accepting()) else {
+        return;
+    };
+    let app = spawn_app(pool, &system.url()).await;
+    // A password sealed for another client service, copied into demo's row.
+    let demo2 = client_service_id(&app.pool, "demo2").await;
+    let foreign = seal_password(&app, "s3cret-of-demo2", demo2);
+    use_own_smtp(
+        &app.pool,
+        "demo",
+        "127.0.0.1",
+        own.port(),
+        Some("u"),
+        Some(foreign),
+    )
+    .await;
+    let token = app.token("demo").await;
+    let id = app.sign(&token, "OP-1", &["r@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    assert_eq!(
+        app.statuses(&token, id).await,
+        one("r@example.com", "SENDING_FAILED")
+    );
+    assert_eq!(app.attempts().await, [1]);
+    let error = last_errors(&app.pool).await[0].clone().unwrap();
+    assert!(error.contains("password cannot be read"), "{error}");
+    assert!(!error.contains("s3cret"), "{error}");
+    // Decided before the mail is made: no portal link was made for it.
+    assert_eq!(portal_links_count(&app.pool).await, 0);
+
+    // Settings that make no transport (a host no URL can hold).
+    use_own_smtp(&app.pool, "demo", "not a host", 2525, Some("u"), None).await;
+    let id = app.sign(&token, "OP-2", &["r2@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    assert_eq!(
+        app.statuses(&token, id).await,
+        one("r2@example.com", "SENDING_FAILED")
+    );
+    let error = last_errors(&app.pool).await[1].clone().unwrap();
+    assert!(error.contains("own SMTP server"), "{error}");
+    assert_eq!(app.attempts().await, [1, 1]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(app.run_once().await, 0, "never tried again");
+    assert!(own.delivered().is_empty());
+    assert!(
+        system.delivered().is_empty(),
+        "never through the system's instead"
+    );
+}
+
+#[sqlx::test(migrator = "signstash_store::MIGRATOR")]
+async fn a_transient_refusal_of_the_own_server_is_retried(pool: PgPool) {
+    let (Some(system), Some(own)) = (
+        SmtpServer::accepting(),
+        SmtpServer::start(Behaviour::Refuse {
+            stage: "rcpt",
+            reply: "451 4.3.0 Try again later",
+            count: 1,
+        }),
+    ) else {
+        return;
+    };
+    let app = spawn_app(pool, &system.url()).await;
+    use_own_smtp(&app.pool, "demo", "127.0.0.1", own.port(), None, None).await;
+    let token = app.token("demo").await;
+    let id = app.sign(&token, "OP-1", &["r@example.com"], false).await;
+    assert_eq!(app.run_once().await, 1);
+    assert_eq!(
+        app.statuses(&token, id).await,
+        one("r@example.com", "SENDING_ERROR")
+    );
+    let error = last_errors(&app.pool).await[0].clone().unwrap();
+    assert!(error.contains("451"), "{error}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(app.run_once().await, 1);
+    assert_eq!(app.statuses(&token, id).await, one("r@example.com", "SENT"));
+    assert_eq!(app.attempts().await, [2]);
+    assert_eq!(own.wait_for(1).len(), 1);
+    assert!(system.delivered().is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------

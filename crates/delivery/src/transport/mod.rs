@@ -4,7 +4,7 @@ mod eml_dir;
 mod smtp;
 
 pub use eml_dir::EmlDirTransport;
-pub use smtp::{SmtpTimeouts, SmtpTransport};
+pub use smtp::{OwnServer, SmtpTimeouts, SmtpTransport};
 
 use crate::compose::Mail;
 use crate::error::DeliveryError;

@@ -14,11 +14,10 @@ use base64::Engine as _;
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 use signstash_delivery::{
-    EmlDirTransport, Mail, MailTransport, Sender, SmtpTimeouts, SmtpTransport,
+    EmlDirTransport, Mail, MailTransport, OwnServer, Sender, SmtpTimeouts, SmtpTransport,
 };
-use signstash_domain::KeySourceKind;
-use signstash_signing::{Certificate, KeyFileSigner, Signer};
-use signstash_store::certificates;
+use signstash_signing::{Certificate, Signer};
+use signstash_store::certificates::{self, KeyFileError};
 use signstash_store::client_services::{self, ClientService};
 use signstash_store::template_admin::ServiceRef;
 
@@ -32,7 +31,7 @@ use crate::AppState;
 
 /// The context the certificate keys are sealed with (integration-ws's
 /// `state::CERTIFICATE_KEY_CONTEXT`; a test checks they are the same).
-pub const CERTIFICATE_KEY_CONTEXT: &[u8] = b"signstash:certificate-key";
+pub const CERTIFICATE_KEY_CONTEXT: &[u8] = certificates::KEY_CONTEXT;
 
 /// What is signed: a short text, so the signature can be checked by anyone with it.
 pub const SAMPLE_TEXT: &str = "Sign'Stash configuration test: sample document.\n";
@@ -209,24 +208,12 @@ async fn certificate(
             detail: format!("{} — {subject}", x509.not_after()),
         }
     };
-    let signer: Result<Arc<dyn Signer>, Step> = match cert.key_source {
-        KeySourceKind::KeyFile => {
-            let key = match (&cert.key_encrypted, &cert.key_reference) {
-                (Some(sealed), _) => match app.master_key.open(sealed, CERTIFICATE_KEY_CONTEXT) {
-                    Ok(key) => key.to_vec(),
-                    Err(e) => return Ok((step, not_signed(tt.key_unusable, e.to_string()))),
-                },
-                (None, Some(path)) => match std::fs::read(path) {
-                    Ok(key) => key,
-                    Err(e) => return Ok((step, not_signed(tt.key_unusable, e.to_string()))),
-                },
-                (None, None) => return Ok((step, not_signed(tt.key_unusable, "no key".into()))),
-            };
-            KeyFileSigner::from_pem(&key, cert.chain_pem.as_bytes(), None)
-                .map(|s| Arc::new(s) as Arc<dyn Signer>)
-                .map_err(|e| failed(tt.step_signing, tt.key_unusable, e))
+    let signer: Result<Arc<dyn Signer>, Step> = match cert.key_file_signer(&app.master_key) {
+        Ok(signer) => Ok(Arc::new(signer)),
+        Err(KeyFileError::NotAKeyFile(other)) => {
+            not_signed(tt.key_not_supported, other.to_string())
         }
-        other => not_signed(tt.key_not_supported, other.to_string()),
+        Err(e) => not_signed(tt.key_unusable, e.to_string()),
     };
     Ok((step, signer))
 }
@@ -260,19 +247,14 @@ async fn sign(t: &'static Texts, signer: Arc<dyn Signer>) -> (Step, Option<Strin
     }
 }
 
-/// Step (c): the test e-mail, through the client service's SMTP server when it has one.
+/// Step (c): the test e-mail, through the client service's SMTP server when it has one (the
+/// same choice of server and sender as integration-ws's outbox).
 async fn mail(app: &AppState, t: &'static Texts, cs: &ClientService, receiver: &str) -> Step {
     let tt = t.templates;
     let name = tt.step_email;
     let system = &app.system_mail;
-    let from = cs
-        .smtp
-        .mail_from
-        .clone()
-        .filter(|f| !f.trim().is_empty())
-        .unwrap_or_else(|| system.mail_from.clone());
-    let (display, address) = split_mailbox(&from);
-    let sender = match Sender::new(display, address) {
+    let from = cs.smtp.sender().unwrap_or(&system.mail_from);
+    let sender = match Sender::parse(from) {
         Ok(s) => s,
         Err(e) => return failed(name, tt.mail_not_sent, e),
     };
@@ -298,26 +280,19 @@ async fn mail(app: &AppState, t: &'static Texts, cs: &ClientService, receiver: &
         total: std::time::Duration::from_secs(30),
     };
     let (transport, ok_message, where_to): (Box<dyn MailTransport>, &'static str, String) =
-        match cs.smtp.host.as_deref().filter(|h| !h.trim().is_empty()) {
+        match cs.smtp.own_host() {
             Some(host) => {
-                let password = match &cs.smtp.password_encrypted {
-                    None => None,
-                    Some(sealed) => {
-                        let context = format!("client_services:{}:smtp_password", cs.id.0);
-                        match app.master_key.open(sealed, context.as_bytes()) {
-                            Ok(p) => Some(String::from_utf8_lossy(&p).into_owned()),
-                            Err(_) => return failed(name, tt.smtp_password_unreadable, ""),
-                        }
-                    }
+                let Ok(password) = cs.smtp.password(cs.id, &app.master_key) else {
+                    return failed(name, tt.smtp_password_unreadable, "");
                 };
-                let url = smtp_url(
+                let server = OwnServer {
                     host,
-                    cs.smtp.port,
-                    cs.smtp.security.as_deref(),
-                    cs.smtp.username.as_deref(),
-                    password.as_deref(),
-                );
-                match SmtpTransport::from_url(&url, timeouts) {
+                    port: cs.smtp.port,
+                    security: cs.smtp.security.as_deref(),
+                    username: cs.smtp.username.as_deref(),
+                    password: password.as_deref().map(String::as_str),
+                };
+                match SmtpTransport::own(&server, timeouts) {
                     Ok(t) => (Box::new(t), tt.mail_own_smtp, host.to_owned()),
                     Err(e) => return failed(name, tt.mail_not_sent, e),
                 }
@@ -349,83 +324,5 @@ async fn mail(app: &AppState, t: &'static Texts, cs: &ClientService, receiver: &
             },
         },
         Err(e) => failed(name, tt.mail_not_sent, e),
-    }
-}
-
-/// `Name <address>` → (`Some("Name")`, `address`); a bare address → (`None`, address).
-fn split_mailbox(text: &str) -> (Option<&str>, &str) {
-    let text = text.trim();
-    match (text.rfind('<'), text.strip_suffix('>')) {
-        (Some(open), Some(_)) => {
-            let name = text[..open].trim().trim_matches('"').trim();
-            let address = &text[open + 1..text.len() - 1];
-            ((!name.is_empty()).then_some(name), address.trim())
-        }
-        _ => (None, text),
-    }
-}
-
-/// The URL [`SmtpTransport::from_url`] reads for a client service's own server: `smtps://`
-/// for TLS, `?tls=required` for STARTTLS, plain otherwise; credentials percent-encoded.
-fn smtp_url(
-    host: &str,
-    port: Option<i32>,
-    security: Option<&str>,
-    username: Option<&str>,
-    password: Option<&str>,
-) -> String {
-    let scheme = match security {
-        Some("TLS") => "smtps",
-        _ => "smtp",
-    };
-    let credentials = match (username.filter(|u| !u.is_empty()), password) {
-        (Some(u), Some(p)) => format!("{}:{}@", encode(u), encode(p)),
-        (Some(u), None) => format!("{}@", encode(u)),
-        _ => String::new(),
-    };
-    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
-    let tls = match security {
-        Some("STARTTLS") => "?tls=required",
-        _ => "",
-    };
-    format!("{scheme}://{credentials}{}{port}{tls}", host.trim())
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn own_smtp_settings_become_the_transports_url() {
-        assert_eq!(
-            smtp_url(
-                "mail.example.com",
-                Some(587),
-                Some("STARTTLS"),
-                Some("me@x"),
-                Some("p:w/d")
-            ),
-            "smtp://me%40x:p%3Aw%2Fd@mail.example.com:587?tls=required"
-        );
-        assert_eq!(
-            smtp_url("mail.example.com", Some(465), Some("TLS"), None, None),
-            "smtps://mail.example.com:465"
-        );
-        assert_eq!(
-            smtp_url("127.0.0.1", Some(2525), Some("NONE"), None, None),
-            "smtp://127.0.0.1:2525"
-        );
     }
 }
